@@ -1,0 +1,58 @@
+# ipcat build. Needs only node/npm and make on a fresh machine: Deno comes from npm when it
+# is not on PATH. See README.md.
+DENO_VERSION := 2.9.6
+LOCAL_DENO := .deno/node_modules/@deno/linux-x64-glibc/deno
+DENO := $(or $(shell command -v deno 2>/dev/null),$(LOCAL_DENO))
+# Permissions ipcat needs: it connects, listens, reads/writes socket files, runs commands.
+RUN_FLAGS := --allow-all --no-prompt
+SOURCES := cli.ts deno.json deno.lock $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
+
+.PHONY: all compile test demo bench clean fmt
+
+all: bin/ipcat
+
+$(LOCAL_DENO):
+	npm install --prefix .deno --no-save --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION)
+	@test -x $@ || { echo "make: npm did not install the deno binary at $@" >&2; exit 1; }
+
+.deno/deps: deno.json deno.lock | $(DENO)
+	$(DENO) install --frozen --entrypoint cli.ts tests/deps.ts
+	@touch $@
+
+# The single binary where `deno compile` can get its runtime (online, or DENORT_BIN);
+# otherwise a launcher that runs the same code with the same flags.
+bin/ipcat: $(SOURCES) .deno/deps
+	@mkdir -p bin
+	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o $@ cli.ts 2>/dev/null; then \
+	  echo "built bin/ipcat (deno compile)"; \
+	else \
+	  printf '#!/bin/sh\n# Launcher written by make: deno compile could not fetch its runtime here.\nexec "%s" run %s --quiet --cached-only --frozen --config "%s" "%s" "$$@"\n' \
+	    "$(abspath $(DENO))" "$(RUN_FLAGS)" "$(abspath deno.json)" "$(abspath cli.ts)" > $@; \
+	  chmod +x $@; \
+	  echo "built bin/ipcat as a launcher for 'deno run' (deno compile cannot fetch denort offline; set DENORT_BIN or run make compile online)"; \
+	fi
+
+compile: $(SOURCES) .deno/deps
+	@mkdir -p bin
+	$(DENO) compile $(RUN_FLAGS) --frozen -o bin/ipcat cli.ts || { \
+	  echo "make compile: deno compile failed: it needs to download denort (offline here) or DENORT_BIN=/path/to/denort" >&2; \
+	  rm -f bin/ipcat; exit 1; }
+
+test: bin/ipcat
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) lint --rules-include=no-console lib
+	$(DENO) check cli.ts lib commands tests
+	NO_COLOR=1 $(DENO) test --allow-all --frozen --trace-leaks lib tests
+
+demo: bin/ipcat
+	@bash tests/demo.sh
+
+bench: bin/ipcat
+	@bash bench/run.sh
+
+fmt:
+	$(DENO) fmt
+
+clean:
+	rm -rf bin .deno .bench

@@ -1,0 +1,161 @@
+/**
+ * ipcat's entry point: builds the command tree, and is the one place that maps errors to
+ * exit codes and exits.
+ * @module
+ */
+import {
+  ArgumentScannerError,
+  buildApplication,
+  buildCommand,
+  buildRouteMap,
+  type CommandContext,
+  formatMessageForArgumentScannerError,
+  run,
+  text_en,
+} from "@stricli/core";
+import { commonAliases, commonFlags, framingFlags } from "./commands/_common.ts";
+import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
+import { send, type SendFlags, sendFlags } from "./commands/send.ts";
+import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
+import { describe } from "./lib/server.ts";
+
+export const VERSION = "0.1.0";
+
+/** Exit codes, one table: SPEC "Everywhere". */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return 2;
+  if (error instanceof FrameError) return 65;
+  if (error instanceof UnavailableError) return 69;
+  if (error instanceof TimeoutError) return 124;
+  if (error instanceof InterruptedError) return 130;
+  if (error instanceof ArgumentScannerError) return 2;
+  return 1;
+}
+
+function errorLine(error: unknown): string {
+  if (Deno.env.get("IPCAT_DEBUG") === "1" && error instanceof Error && error.stack) {
+    return `ipcat: ${error.stack}`;
+  }
+  return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
+}
+
+let exitCode: number | undefined;
+
+/** Wrap a command so its returned exit code reaches the entry point. */
+function command<F, A extends unknown[]>(impl: (flags: F, ...args: A) => Promise<number>) {
+  return async function (this: CommandContext, flags: F, ...args: A): Promise<void> {
+    exitCode = await impl(flags, ...args);
+  };
+}
+
+const addressParam = {
+  brief: "Address: unix:PATH, PATH, tcp:HOST:PORT, tcp:PORT",
+  parse: String,
+  placeholder: "ADDR",
+};
+
+const serveCommand = buildCommand<ServeFlags, [string], CommandContext>({
+  func: command(serve),
+  parameters: {
+    flags: { ...commonFlags, ...framingFlags, ...serveFlags },
+    aliases: commonAliases,
+    positional: { kind: "tuple", parameters: [addressParam] },
+  },
+  docs: {
+    brief: "Listen; print or echo each message",
+    fullDescription: `Listen on ADDR and print every message received to stdout (default),
+or reply to each message with itself (--echo).
+
+Prints "listening on ADDR" on stderr once it accepts connections. Stops on SIGINT/SIGTERM
+or after --count messages, removing the socket file it created.
+
+Examples:
+  ipcat serve /tmp/app.sock                      print each line received
+  ipcat serve --echo -f length tcp:0             echo length-prefixed messages; port on stderr
+  ipcat serve --count 1 -e hex /tmp/app.sock     print one message as hex, then exit`,
+  },
+});
+
+const sendCommand = buildCommand<SendFlags, [string, ...string[]], CommandContext>({
+  func: command(send),
+  parameters: {
+    flags: { ...commonFlags, ...framingFlags, ...sendFlags },
+    aliases: { ...commonAliases, n: "noReply" },
+    positional: {
+      kind: "array",
+      parameter: {
+        brief: "ADDR, then messages (none or - : read stdin)",
+        parse: String,
+        placeholder: "ADDR MSG",
+      },
+      minimum: 1,
+    },
+  },
+  docs: {
+    brief: "Connect, send messages, print the replies",
+    fullDescription: `Connect to ADDR and send each MSG as one message; with no MSG (or -), read
+messages from stdin: one per line under lines framing or hex/base64 encoding, otherwise all
+of stdin as one message (raw: streamed). Then half-close and print replies until the server
+closes.
+
+Examples:
+  ipcat send /tmp/app.sock hello world           two messages, print the replies
+  seq 3 | ipcat send --keep-open tcp:9000        one reply per line sent
+  ipcat send -f length -e hex tcp:9000 00ff      binary message, reply as hex
+  ipcat send --wait 5s --timeout 10s /tmp/app.sock ping`,
+  },
+});
+
+const routes = buildRouteMap({
+  routes: { serve: serveCommand, send: sendCommand },
+  docs: {
+    brief: "socat for messages: serve, send over Unix sockets and TCP with framing",
+  },
+});
+
+const app = buildApplication(routes, {
+  name: "ipcat",
+  versionInfo: { currentVersion: VERSION },
+  scanner: { caseStyle: "allow-kebab-for-camel" },
+  documentation: { caseStyle: "convert-camel-to-kebab", disableAnsiColor: Deno.noColor },
+  determineExitCode: exitCodeOf,
+  localization: {
+    loadText: () => ({
+      ...text_en,
+      exceptionWhileParsingArguments: (error: unknown) =>
+        error instanceof ArgumentScannerError
+          ? `ipcat: ${formatMessageForArgumentScannerError(error, {})} (see --help)`
+          : errorLine(error),
+      exceptionWhileRunningCommand: (error: unknown) => errorLine(error),
+      noCommandRegisteredForInput: ({ input, corrections }) =>
+        `ipcat: no command "${input}"${
+          corrections.length ? `; did you mean ${corrections.join(" or ")}?` : " (commands: serve, send)"
+        }`,
+    }),
+  },
+});
+
+const te = new TextEncoder();
+const stream = (target: typeof Deno.stdout) => ({
+  write(text: string) {
+    try {
+      target.writeSync(te.encode(text));
+    } catch {
+      // Output closed: the exit code still tells.
+    }
+  },
+});
+const context = {
+  process: {
+    stdout: stream(Deno.stdout),
+    stderr: stream(Deno.stderr),
+    env: {},
+    exitCode: undefined as number | string | null | undefined,
+  },
+};
+
+const args = Deno.args.length === 0 ? ["--help"] : Deno.args;
+await run(app, args, context);
+const stricliCode = Number(context.process.exitCode ?? 0);
+// Stricli's own codes are negative: unknown command, bad argument.
+Deno.exit(exitCode ?? (stricliCode < 0 ? 2 : stricliCode));

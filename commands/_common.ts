@@ -1,0 +1,85 @@
+/**
+ * Flags every command shares, and the stderr log they all use.
+ * @module
+ */
+import type { LogLevel } from "../lib/server.ts";
+
+/** Flags every command accepts. */
+export interface CommonFlags {
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly color: boolean;
+}
+
+/** Stricli definitions of {@linkcode CommonFlags}. */
+export const commonFlags = {
+  quiet: { kind: "boolean", brief: "Log errors only", default: false },
+  verbose: { kind: "boolean", brief: "Log connections and more", default: false },
+  color: { kind: "boolean", brief: "Colour output (--no-color to disable; NO_COLOR too)", default: true },
+} as const;
+
+/** Flags of commands that move messages. */
+export interface FramingFlags {
+  readonly framing?: string;
+  readonly encoding: string;
+  readonly maxFrame: number;
+}
+
+/** Parse a byte count such as `1024`, `64k`, `16M`. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+)\s*([kKmMgG]i?[bB]?)?$/.exec(text.trim());
+  if (!match) throw new SyntaxError(`expected a byte count like 65536, 64k or 16M`);
+  const unit = (match[2] ?? "").charAt(0).toLowerCase();
+  const scale = unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1;
+  return Number(match[1]) * scale;
+}
+
+/** Parse a positive whole number. */
+export function parseCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) throw new SyntaxError(`expected a whole number of at least 1`);
+  return n;
+}
+
+/** Stricli definitions of {@linkcode FramingFlags}; `framing` has no default here. */
+export const framingFlags = {
+  framing: {
+    kind: "parsed",
+    parse: String,
+    brief: "Framing: raw, lines, length[:u8|u16be|u16le|u32le|u64be|u64le|varint], netstring, msgpack",
+    placeholder: "NAME",
+    optional: true,
+  },
+  encoding: {
+    kind: "parsed",
+    parse: String,
+    brief: "Encoding of messages on the command line and stdout: text, hex, base64",
+    placeholder: "ENC",
+    default: "text",
+  },
+  maxFrame: {
+    kind: "parsed",
+    parse: parseBytes,
+    brief: "Largest message accepted, in bytes (16M)",
+    placeholder: "BYTES",
+    default: "16M",
+  },
+} as const;
+
+/** Aliases for the shared flags. */
+export const commonAliases = { q: "quiet", v: "verbose", f: "framing", e: "encoding" } as const;
+
+const te = new TextEncoder();
+
+/** A stderr log that honours -q and -v. Lines start with `ipcat: `. */
+export function stderrLog(flags: CommonFlags): (level: LogLevel, line: string) => void {
+  return (level, line) => {
+    if (flags.quiet && level !== "error") return;
+    if (!flags.verbose && level === "verbose") return;
+    try {
+      Deno.stderr.writeSync(te.encode(`ipcat: ${line}\n`));
+    } catch {
+      // stderr gone: nothing useful left to do with a log line.
+    }
+  };
+}

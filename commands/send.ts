@@ -1,0 +1,140 @@
+/**
+ * `ipcat send ADDR [MSG...]`: connect, send messages, print the replies.
+ * @module
+ */
+import { parseAddress } from "../lib/address/mod.ts";
+import type { Connection } from "../lib/address/types.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { InterruptedError, TimeoutError } from "../lib/errors.ts";
+import { exchange } from "../lib/exchange.ts";
+import { LinesDecoder } from "../lib/framing/lines.ts";
+import { parseFraming } from "../lib/framing/mod.ts";
+import { writeAllSync } from "../lib/io.ts";
+import { connectWithWait } from "../lib/retry.ts";
+import { chunks, lineMessages, readAll } from "../lib/stdin.ts";
+import { type CommonFlags, type FramingFlags, parseCount } from "./_common.ts";
+
+/** Flags of `send`. */
+export interface SendFlags extends CommonFlags, FramingFlags {
+  readonly keepOpen: boolean;
+  readonly replies?: number;
+  readonly noReply: boolean;
+  readonly timeout?: string;
+  readonly wait?: string;
+}
+
+/** Stricli definitions of the `send`-only flags. */
+export const sendFlags = {
+  keepOpen: {
+    kind: "boolean",
+    brief: "Do not half-close; stop after one reply per message sent",
+    default: false,
+  },
+  replies: {
+    kind: "parsed",
+    parse: parseCount,
+    brief: "Stop after N replies",
+    placeholder: "N",
+    optional: true,
+  },
+  noReply: { kind: "boolean", brief: "Do not read replies", default: false, withNegated: false },
+  timeout: {
+    kind: "parsed",
+    parse: String,
+    brief: "Bound the whole exchange (250ms, 5s, 2m); exit 124 when exceeded",
+    placeholder: "DURATION",
+    optional: true,
+  },
+  wait: {
+    kind: "parsed",
+    parse: String,
+    brief: "Retry while the socket is missing or refuses, up to DURATION",
+    placeholder: "DURATION",
+    optional: true,
+  },
+} as const;
+
+/** Where the messages come from: the arguments, or stdin as the SPEC describes. */
+async function* messageSource(
+  args: readonly string[],
+  codec: MessageCodec,
+  framing: string,
+  encoding: Encoding,
+  maxFrame: number,
+): AsyncGenerator<Uint8Array[]> {
+  if (args.length > 0 && !(args.length === 1 && args[0] === "-")) {
+    yield args.map((arg) => codec.parse(arg));
+    return;
+  }
+  if (framing === "raw" && encoding === "text") {
+    for await (const chunk of chunks(Deno.stdin)) yield [chunk];
+    return;
+  }
+  // Hex and base64 take twice or 4/3 the bytes of the message they carry.
+  const maxLine = maxFrame * 2 + 2;
+  if (framing === "lines" || encoding !== "text") {
+    yield* lineMessages(Deno.stdin, codec, maxLine);
+    return;
+  }
+  const all = await readAll(Deno.stdin);
+  if (framing === "msgpack") {
+    // One JSON document, or JSON Lines: one value per line.
+    let whole: Uint8Array;
+    try {
+      whole = codec.parseLine(all);
+    } catch {
+      const lines = new LinesDecoder(all.length + 1);
+      yield [...lines.push(all), ...lines.end()].filter((line) => line.length > 0).map((line) =>
+        codec.parseLine(line)
+      );
+      return;
+    }
+    yield [whole];
+    return;
+  }
+  yield [all];
+}
+
+/** Run `send`; resolves to the exit code. */
+export async function send(flags: SendFlags, addressText: string, ...messages: string[]): Promise<number> {
+  const address = parseAddress(addressText);
+  const framingName = flags.framing ?? "lines";
+  const framing = parseFraming(framingName);
+  const encoding = parseEncoding(flags.encoding);
+  const codec = await messageCodec(encoding, framingName);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+
+  let conn: Connection | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(
+      () => stop(new TimeoutError(`Timed out after ${flags.timeout}`, "raise --timeout")),
+      timeoutMs,
+    );
+  }
+  const onSigint = () => stop(new InterruptedError("Interrupted"));
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    const run = async () => {
+      conn = await connectWithWait(address, waitMs);
+      await exchange(conn, {
+        framing,
+        maxFrame: flags.maxFrame,
+        batches: messageSource(messages, codec, framingName, encoding, flags.maxFrame),
+        onReplies: (replies) => writeAllSync(Deno.stdout, codec.format(replies)),
+        replies: flags.replies,
+        keepOpen: flags.keepOpen,
+        noReply: flags.noReply,
+      });
+    };
+    await Promise.race([run(), stopped]);
+  } finally {
+    clearTimeout(timer);
+    Deno.removeSignalListener("SIGINT", onSigint);
+    conn?.close();
+  }
+  return 0;
+}

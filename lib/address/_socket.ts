@@ -1,0 +1,37 @@
+import type { Connection } from "./types.ts";
+
+/** A Deno socket as a {@linkcode Connection}. */
+export class SocketConnection implements Connection {
+  #conn: Deno.Conn;
+  #closed = false;
+  readonly peer: string;
+
+  constructor(conn: Deno.Conn, peer: string) {
+    this.#conn = conn;
+    this.peer = peer;
+  }
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
+  }
+  write(data: Uint8Array): Promise<number> {
+    return this.#conn.write(data);
+  }
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by a stream that finished: nothing left to release.
+    }
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#conn.readable;
+  }
+  get writable(): WritableStream<Uint8Array> {
+    return this.#conn.writable;
+  }
+}

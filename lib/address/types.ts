@@ -1,0 +1,61 @@
+/**
+ * What a transport provides: parsing its address form, and opening it.
+ * @module
+ */
+
+/**
+ * A live, bidirectional byte connection. `read`/`write` are the fast path; `readable` and
+ * `writable` are the same bytes as Web Streams.
+ */
+export interface Connection {
+  /** Read into `buffer`; the number of bytes read, or null at EOF. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Write some of `data`; returns how many bytes were written. */
+  write(data: Uint8Array): Promise<number>;
+  /** Half-close: the peer reads EOF and can still reply. */
+  closeWrite(): Promise<void>;
+  /** Close both directions. Safe to call twice. */
+  close(): void;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Who is on the other end, for logs and `IPCAT_PEER`. */
+  readonly peer: string;
+}
+
+/** A listening socket. */
+export interface Listener {
+  /** The address actually bound (port 0 resolved), as `tcp:127.0.0.1:43121`. */
+  readonly address: string;
+  accept(): Promise<Connection>;
+  /** Stop listening; a Unix listener removes its socket file if it is still ours. */
+  close(): void;
+}
+
+/** Options for listening. */
+export interface ListenOptions {
+  /** Socket file mode for Unix sockets. @default {0o600} */
+  mode?: number;
+}
+
+/** A parsed address: plain data, nothing opened yet. */
+export interface Address {
+  /** The registry name of its transport, e.g. `unix`. */
+  readonly scheme: string;
+  /** Canonical text form, e.g. `unix:/tmp/a.sock`. */
+  readonly text: string;
+  readonly [key: string]: unknown;
+}
+
+/** One transport in the registry of `lib/address/mod.ts`. */
+export interface Transport<A extends Address = Address> {
+  /** Scheme before the colon. */
+  readonly scheme: string;
+  /** Accepted spellings, for help text and hints. */
+  readonly syntax: readonly string[];
+  /** One-line description. */
+  readonly help: string;
+  /** Parse the text after `scheme:`; throw `UsageError` when malformed. */
+  parse(rest: string): A;
+  connect?(address: A): Promise<Connection>;
+  listen?(address: A, options: ListenOptions): Promise<Listener>;
+}

@@ -1,0 +1,140 @@
+/**
+ * How messages are written on the command line and printed on stdout (`-e, --encoding`).
+ *
+ * @example
+ * ```ts
+ * const codec = await messageCodec("hex", "lines");
+ * codec.parse("6869"); // bytes "hi"
+ * codec.format([new TextEncoder().encode("hi")]); // "6869\n"
+ * ```
+ * @module
+ */
+import { FrameError, UsageError } from "./errors.ts";
+
+/** The encodings `-e` accepts. */
+export const ENCODINGS = ["text", "hex", "base64"] as const;
+/** One of {@linkcode ENCODINGS}. */
+export type Encoding = typeof ENCODINGS[number];
+
+/** Converts messages between the bytes on the wire and what the user types and reads. */
+export interface MessageCodec {
+  /** Message bytes from one command-line argument. */
+  parse(text: string): Uint8Array;
+  /** Message bytes from one line of stdin (without its `\n`). */
+  parseLine(line: Uint8Array): Uint8Array;
+  /** What to print for a batch of received messages. */
+  format(messages: readonly Uint8Array[]): Uint8Array;
+}
+
+/** Check an `-e` value. */
+export function parseEncoding(text: string): Encoding {
+  if ((ENCODINGS as readonly string[]).includes(text)) return text as Encoding;
+  throw new UsageError(`Unknown encoding "${text}"`, `use one of: ${ENCODINGS.join(", ")}`);
+}
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+const NL = 0x0a;
+
+function badInput(what: string, text: string, why: unknown): FrameError {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return new FrameError(`Cannot decode ${what} "${shown}": ${(why as Error).message ?? why}`, 0);
+}
+
+/** Print messages one per line, each turned into text by `toText`. */
+function lineFormat(toText: (m: Uint8Array) => string) {
+  return (messages: readonly Uint8Array[]) => te.encode(messages.map((m) => toText(m) + "\n").join(""));
+}
+
+/** Text: the bytes themselves, each followed by `\n` (or untouched under `raw`). */
+function textCodec(raw: boolean): MessageCodec {
+  return {
+    parse: (text) => te.encode(text),
+    parseLine: (line) => line,
+    format(messages) {
+      let total = raw ? 0 : messages.length;
+      for (const m of messages) total += m.length;
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const m of messages) {
+        out.set(m, at);
+        at += m.length;
+        if (!raw) out[at++] = NL;
+      }
+      return out;
+    },
+  };
+}
+
+function hexCodec(): MessageCodec {
+  const parse = (text: string) => {
+    const clean = text.replace(/\s+/g, "");
+    try {
+      return Uint8Array.fromHex(clean);
+    } catch (error) {
+      throw badInput("hex", text, error);
+    }
+  };
+  return {
+    parse,
+    parseLine: (line) => parse(td.decode(line)),
+    format: lineFormat((m) => m.toHex()),
+  };
+}
+
+function base64Codec(): MessageCodec {
+  const parse = (text: string) => {
+    try {
+      return Uint8Array.fromBase64(text.trim());
+    } catch (error) {
+      throw badInput("base64", text, error);
+    }
+  };
+  return {
+    parse,
+    parseLine: (line) => parse(td.decode(line)),
+    format: lineFormat((m) => m.toBase64()),
+  };
+}
+
+/** JSON in, compact JSON out, for MessagePack messages under `text` encoding. */
+async function jsonCodec(): Promise<MessageCodec> {
+  // Loaded only here: the package costs ~20 ms at startup.
+  const { encode, decode } = await import("@msgpack/msgpack");
+  const parse = (text: string) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw badInput("JSON", text, error);
+    }
+    return encode(value);
+  };
+  const toJson = (_key: string, value: unknown) => {
+    if (typeof value === "bigint") return Number(value);
+    if (value instanceof Uint8Array) return value.toBase64();
+    if (value instanceof Map) return Object.fromEntries(value);
+    return value;
+  };
+  return {
+    parse,
+    parseLine: (line) => parse(td.decode(line)),
+    format: lineFormat((m) => JSON.stringify(decode(m), toJson)),
+  };
+}
+
+/**
+ * The codec for an encoding under a framing: `text` under `msgpack` means JSON; `text`
+ * under `raw` passes bytes through with no added newline.
+ */
+export async function messageCodec(encoding: Encoding, framing: string): Promise<MessageCodec> {
+  switch (encoding) {
+    case "hex":
+      return hexCodec();
+    case "base64":
+      return base64Codec();
+    case "text":
+      if (framing === "msgpack") return await jsonCodec();
+      return textCodec(framing === "raw");
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The few error classes ipcat distinguishes. `cli.ts` maps each to its exit code;
+ * everything else is a plain failure (exit 1).
+ *
+ * @example
+ * ```ts
+ * throw new UsageError('Cannot parse address "x"', "unknown scheme");
+ * ```
+ * @module
+ */
+
+/** Base for ipcat's own errors: a `what` (the message) and an optional hint. */
+export class IpcatError extends Error {
+  /** A suggestion printed after the message, e.g. the flag that fixes it. */
+  readonly hint?: string;
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.hint = hint;
+  }
+}
+
+/** Bad command line: unknown address form, bad flag value (exit 2). */
+export class UsageError extends IpcatError {
+  override name = "UsageError";
+}
+
+/** Malformed, truncated or oversize framing, or bad encoded input (exit 65). */
+export class FrameError extends IpcatError {
+  override name = "FrameError";
+  /** Byte offset in the stream where the problem was found. */
+  readonly offset: number;
+  constructor(message: string, offset: number, hint?: string) {
+    super(`${message} (at byte ${offset})`, hint);
+    this.offset = offset;
+  }
+}
+
+/** Socket missing, connection refused, address in use (exit 69). */
+export class UnavailableError extends IpcatError {
+  override name = "UnavailableError";
+}
+
+/** `--timeout` or `--wait` ran out (exit 124). */
+export class TimeoutError extends IpcatError {
+  override name = "TimeoutError";
+}
+
+/** SIGINT while sending, piping or inspecting (exit 130). */
+export class InterruptedError extends IpcatError {
+  override name = "InterruptedError";
+}

@@ -1,0 +1,75 @@
+/**
+ * One client exchange: send messages, half-close, read replies. What `send` does once
+ * connected.
+ *
+ * @example
+ * ```ts
+ * await exchange(conn, { framing, maxFrame, batches: [[hello]], onReplies: print });
+ * ```
+ * @module
+ */
+import type { Connection } from "./address/types.ts";
+import type { Framing } from "./framing/types.ts";
+import { readMessages, writeAll } from "./io.ts";
+
+/** Options for {@linkcode exchange}. */
+export interface ExchangeOptions {
+  framing: Framing;
+  maxFrame: number;
+  /** The messages to send, in batches (one write per batch). */
+  batches: AsyncIterable<Uint8Array[]> | Iterable<Uint8Array[]>;
+  /** Called with each batch of replies, in order. */
+  onReplies(replies: Uint8Array[]): void;
+  /** Stop after this many replies. */
+  replies?: number;
+  /** Do not half-close; stop after one reply per message sent (unless `replies` says). */
+  keepOpen?: boolean;
+  /** Do not read replies at all. */
+  noReply?: boolean;
+}
+
+/** The peer went away while we wrote: its replies (and EOF) still tell the story. */
+function peerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset;
+}
+
+/**
+ * Send, half-close (unless keepOpen), and read replies until EOF or the reply limit.
+ * The caller closes `conn` afterwards.
+ */
+export async function exchange(conn: Connection, options: ExchangeOptions): Promise<void> {
+  const { framing, keepOpen, noReply } = options;
+  let sent = 0;
+  let received = 0;
+  let sendingDone = false;
+  const limit = () => options.replies ?? (keepOpen && sendingDone ? sent : Infinity);
+  const { promise: done, resolve, reject } = Promise.withResolvers<void>();
+  const enough = new AbortController();
+  const check = () => {
+    if (received >= limit()) {
+      enough.abort();
+      resolve();
+    }
+  };
+
+  const writing = (async () => {
+    for await (const batch of options.batches) {
+      if (batch.length === 0) continue;
+      await writeAll(conn, framing.encode(batch));
+      sent += batch.length;
+    }
+    sendingDone = true;
+    if (!keepOpen) await conn.closeWrite();
+  })();
+  if (noReply) return await writing;
+
+  writing.then(check, (error) => peerGone(error) ? check() : reject(error));
+  readMessages(conn, framing.decoder(options.maxFrame), (replies) => {
+    const room = limit() - received;
+    const shown = replies.length > room ? replies.slice(0, room) : replies;
+    received += shown.length;
+    if (shown.length) options.onReplies(shown);
+    check();
+  }, { signal: enough.signal }).then(() => resolve(), reject);
+  await done;
+}

@@ -1,0 +1,11 @@
+/** Join byte arrays into one new array. */
+export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total ?? parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+import { FrameError } from "../errors.ts";
+
+/** A parsed frame header: the body size and how many bytes the header took. */
+export interface FrameHeader {
+  size: number;
+  headerLength: number;
+}
+
+/**
+ * Shared streaming core of header + body (+ trailer) framings: `length:*` and `netstring`.
+ *
+ * Frames wholly inside a chunk are returned as views, with no copy; a frame that straddles
+ * chunks is gathered into one buffer of its final size, so large frames cost O(n).
+ */
+export abstract class PrefixedDecoder {
+  #maxFrame: number;
+  /** Header bytes left over at the end of the previous chunk. */
+  #stash: Uint8Array | null = null;
+  /** The frame being gathered across chunks: body plus trailer. */
+  #body: Uint8Array | null = null;
+  #bodySize = 0;
+  #filled = 0;
+  /** Stream offset of the first byte of the current buffer. */
+  #offset = 0;
+  #frameStart = 0;
+
+  constructor(maxFrame: number) {
+    this.#maxFrame = maxFrame;
+  }
+
+  /** Longest possible header; more bytes than this without a header is malformed. */
+  protected abstract readonly maxHeaderLength: number;
+  /** Bytes after the body (`,` for netstrings). */
+  protected readonly trailerLength: number = 0;
+  /** Parse the header at `buf[at]`, or return null if more bytes are needed. */
+  protected abstract parseHeader(buf: Uint8Array, at: number, offset: number): FrameHeader | null;
+  /** Check the trailer bytes; throw `FrameError` if wrong. */
+  protected checkTrailer(_buf: Uint8Array, _at: number, _offset: number): void {}
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let buf = chunk;
+    if (this.#stash) {
+      // #offset already points at the stash's first byte.
+      buf = new Uint8Array(this.#stash.length + chunk.length);
+      buf.set(this.#stash);
+      buf.set(chunk, this.#stash.length);
+      this.#stash = null;
+    }
+    let at = 0;
+    if (this.#body) {
+      const body = this.#body;
+      const n = Math.min(body.length - this.#filled, buf.length);
+      body.set(buf.subarray(0, n), this.#filled);
+      this.#filled += n;
+      at = n;
+      if (this.#filled < body.length) {
+        this.#offset += buf.length;
+        return out;
+      }
+      this.checkTrailer(body, this.#bodySize, this.#offset + at - this.trailerLength);
+      out.push(body.subarray(0, this.#bodySize));
+      this.#body = null;
+    }
+    while (at < buf.length) {
+      const header = this.parseHeader(buf, at, this.#offset + at);
+      if (header === null) {
+        if (buf.length - at >= this.maxHeaderLength) {
+          throw new FrameError("Malformed frame header", this.#offset + at);
+        }
+        this.#stash = buf.slice(at);
+        this.#frameStart = this.#offset + at;
+        this.#offset += at;
+        return out;
+      }
+      const { size, headerLength } = header;
+      if (size > this.#maxFrame) {
+        throw new FrameError(
+          `Frame of ${size} bytes exceeds --max-frame ${this.#maxFrame}`,
+          this.#offset + at,
+          "raise --max-frame, or check that both sides use the same framing",
+        );
+      }
+      const bodyStart = at + headerLength;
+      const end = bodyStart + size + this.trailerLength;
+      if (end <= buf.length) {
+        this.checkTrailer(buf, bodyStart + size, this.#offset + bodyStart + size);
+        out.push(buf.subarray(bodyStart, bodyStart + size));
+        at = end;
+        continue;
+      }
+      this.#frameStart = this.#offset + at;
+      this.#bodySize = size;
+      this.#body = new Uint8Array(size + this.trailerLength);
+      this.#body.set(buf.subarray(bodyStart));
+      this.#filled = buf.length - bodyStart;
+      break;
+    }
+    this.#offset += buf.length;
+    return out;
+  }
+
+  end(): Uint8Array[] {
+    if (this.#stash || this.#body) {
+      throw new FrameError(
+        this.#body
+          ? `Truncated frame: EOF after ${this.#filled} of ${this.#body.length} bytes`
+          : "Truncated frame header at EOF",
+        this.#frameStart,
+      );
+    }
+    return [];
+  }
+}

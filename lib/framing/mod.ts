@@ -1,0 +1,82 @@
+/**
+ * The framing registry: every framing ipcat speaks, looked up by name.
+ *
+ * @example
+ * ```ts
+ * const framing = parseFraming("length:u16le");
+ * const wire = framing.encode([new TextEncoder().encode("hi")]);
+ * ```
+ * @module
+ */
+import { FrameError, UsageError } from "../errors.ts";
+import { lengthFamily } from "./length.ts";
+import { linesFamily } from "./lines.ts";
+import { msgpackFamily } from "./msgpack.ts";
+import { netstringFamily } from "./netstring.ts";
+import { rawFamily } from "./raw.ts";
+import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
+
+export type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
+
+/** Every framing family, in the order `--help` lists them. */
+export const FRAMINGS: readonly FramingFamily[] = [
+  rawFamily,
+  linesFamily,
+  lengthFamily,
+  netstringFamily,
+  msgpackFamily,
+];
+
+/** Default `--max-frame`: 16 MiB. */
+export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * Look up a framing by the name given to `-f`, e.g. `lines` or `length:varint`.
+ * Throws `UsageError` naming the framings that exist.
+ */
+export function parseFraming(text: string): Framing {
+  const colon = text.indexOf(":");
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const variant = colon < 0 ? undefined : text.slice(colon + 1);
+  const family = FRAMINGS.find((f) => f.name === name);
+  if (!family || (variant !== undefined && family.name !== "length")) {
+    throw new UsageError(
+      `Unknown framing "${text}"`,
+      `use one of: ${FRAMINGS.map((f) => f.name).join(", ")} (length takes :u8, :u16le, :varint, ...)`,
+    );
+  }
+  return family.create(variant);
+}
+
+/**
+ * Web Streams face of a decoder: bytes in, one array of messages out per chunk that
+ * completes any.
+ */
+export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
+  constructor(framing: Framing, maxFrame: number = DEFAULT_MAX_FRAME) {
+    const decoder: FrameDecoder = framing.decoder(maxFrame);
+    super({
+      transform(chunk, controller) {
+        const messages = decoder.push(chunk);
+        if (messages.length) controller.enqueue(messages);
+      },
+      flush(controller) {
+        const messages = decoder.end();
+        if (messages.length) controller.enqueue(messages);
+      },
+    });
+  }
+}
+
+/** Web Streams face of an encoder: arrays of messages in, one framed buffer out per array. */
+export class FrameEncoderStream extends TransformStream<Uint8Array[], Uint8Array> {
+  constructor(framing: Framing) {
+    super({
+      transform(messages, controller) {
+        controller.enqueue(framing.encode(messages));
+      },
+    });
+  }
+}
+
+export { FrameError };

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { FrameError, UsageError } from "../errors.ts";
+import { DEFAULT_MAX_FRAME, FRAMINGS, parseFraming } from "./mod.ts";
+
+const te = new TextEncoder();
+
+const ALL = FRAMINGS.flatMap((f) => f.syntax).filter((n) => n !== "raw");
+
+/** Split `bytes` at the given cut points. */
+function chop(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.slice(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
+function decodeAll(name: string, chunks: Uint8Array[], maxFrame = DEFAULT_MAX_FRAME) {
+  const decoder = parseFraming(name).decoder(maxFrame);
+  const out: Uint8Array[] = [];
+  for (const c of chunks) for (const m of decoder.push(c)) out.push(m.slice());
+  out.push(...decoder.end());
+  return out;
+}
+
+/** msgpack messages must each be one value: use msgpack-encoded binary strings. */
+function asMessages(name: string, payloads: Uint8Array[]): Uint8Array[] {
+  if (name === "msgpack") {
+    return payloads.map((p) => {
+      const out = new Uint8Array(5 + p.length);
+      out[0] = 0xc6;
+      new DataView(out.buffer).setUint32(1, p.length);
+      out.set(p, 5);
+      return out;
+    });
+  }
+  if (name === "lines") return payloads.map((p) => p.map((b) => (b === 10 ? 32 : b)));
+  if (name === "length:u8") return payloads.map((p) => p.subarray(0, 255));
+  return payloads;
+}
+
+for (const name of ALL) {
+  Deno.test(`${name}: round trip under any chunking`, () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+        fc.array(fc.nat(4000), { maxLength: 12 }),
+        (payloads, cuts) => {
+          const messages = asMessages(name, payloads);
+          const wire = parseFraming(name).encode(messages);
+          const decoded = decodeAll(name, chop(wire, cuts));
+          // Under lines a trailing empty message is indistinguishable, so compare as text.
+          assert.deepEqual(decoded, messages);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+}
+
+Deno.test("lines: leftover bytes at EOF are a last message", () => {
+  assert.deepEqual(decodeAll("lines", [te.encode("a\nb")]), [te.encode("a"), te.encode("b")]);
+});
+
+Deno.test("lines: over --max-frame is a FrameError with an offset", () => {
+  assert.throws(
+    () => decodeAll("lines", [te.encode("ok\n"), te.encode("x".repeat(20))], 10),
+    (e) => e instanceof FrameError && e.offset === 3,
+  );
+});
+
+for (const name of ["length", "length:u16le", "length:varint", "netstring", "msgpack"]) {
+  Deno.test(`${name}: truncated input at EOF is a FrameError`, () => {
+    const wire = parseFraming(name).encode(asMessages(name, [te.encode("hello world")]));
+    for (let cut = 1; cut < wire.length; cut++) {
+      assert.throws(() => decodeAll(name, [wire.subarray(0, cut)]), FrameError);
+    }
+  });
+  Deno.test(`${name}: frame over --max-frame is a FrameError`, () => {
+    const wire = parseFraming(name).encode(asMessages(name, [new Uint8Array(100)]));
+    assert.throws(() => decodeAll(name, [wire], 50), FrameError);
+    assert.equal(decodeAll(name, [wire], 200).length, 1);
+  });
+}
+
+Deno.test("length: 4-byte big-endian prefix on the wire", () => {
+  assert.deepEqual(parseFraming("length").encode([te.encode("hi")]), new Uint8Array([0, 0, 0, 2, 104, 105]));
+  assert.deepEqual(parseFraming("length:u16le").encode([te.encode("hi")]), new Uint8Array([2, 0, 104, 105]));
+  assert.deepEqual(
+    parseFraming("length:varint").encode([new Uint8Array(300)]).subarray(0, 2),
+    new Uint8Array([0xac, 0x02]),
+  );
+});
+
+Deno.test("netstring: wire format and malformed input", () => {
+  assert.deepEqual(
+    parseFraming("netstring").encode([te.encode("hello"), new Uint8Array()]),
+    te.encode("5:hello,0:,"),
+  );
+  for (const bad of ["5:hello!", "x:", ":abc,", "05:hello,", "99999999999999999999:"]) {
+    assert.throws(() => decodeAll("netstring", [te.encode(bad)]), FrameError, bad);
+  }
+});
+
+Deno.test("msgpack: nested values are one message each; 0xc1 is malformed", () => {
+  // [1, {"a": "xyz"}], nil, 300
+  const wire = new Uint8Array([0x92, 0x01, 0x81, 0xa1, 0x61, 0xa3, 0x78, 0x79, 0x7a, 0xc0, 0xcd, 0x01, 0x2c]);
+  for (let i = 1; i < wire.length; i++) {
+    const got = decodeAll("msgpack", [wire.subarray(0, i), wire.subarray(i)]);
+    assert.deepEqual(got.map((m) => m.length), [9, 1, 3]);
+  }
+  assert.throws(() => decodeAll("msgpack", [new Uint8Array([0xc1])]), FrameError);
+});
+
+Deno.test("unknown framing is a UsageError naming the choices", () => {
+  assert.throws(() => parseFraming("lenght"), (e) => e instanceof UsageError && /length/.test(e.hint ?? ""));
+  assert.throws(() => parseFraming("length:u24"), UsageError);
+});

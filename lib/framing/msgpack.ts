@@ -1,0 +1,232 @@
+import { FrameError } from "../errors.ts";
+import { concatBytes } from "./_bytes.ts";
+import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
+
+/**
+ * Size of the MessagePack item starting with `byte`: header bytes, how many more header
+ * bytes hold a length, and how many child items it opens. Returns null for 0xc1.
+ */
+function itemShape(byte: number): [fixed: number, lengthBytes: number, kind: Kind] | null {
+  if (byte <= 0x7f || byte >= 0xe0) return [1, 0, Kind.Scalar];
+  if (byte <= 0x8f) return [1, 0, Kind.FixMap];
+  if (byte <= 0x9f) return [1, 0, Kind.FixArray];
+  if (byte <= 0xbf) return [1, 0, Kind.FixStr];
+  switch (byte) {
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return [1, 0, Kind.Scalar];
+    case 0xc4:
+    case 0xd9:
+      return [1, 1, Kind.Payload];
+    case 0xc5:
+    case 0xda:
+      return [1, 2, Kind.Payload];
+    case 0xc6:
+    case 0xdb:
+      return [1, 4, Kind.Payload];
+    case 0xc7:
+      return [2, 1, Kind.Payload];
+    case 0xc8:
+      return [2, 2, Kind.Payload];
+    case 0xc9:
+      return [2, 4, Kind.Payload];
+    case 0xca:
+      return [5, 0, Kind.Scalar];
+    case 0xcb:
+      return [9, 0, Kind.Scalar];
+    case 0xcc:
+    case 0xd0:
+      return [2, 0, Kind.Scalar];
+    case 0xcd:
+    case 0xd1:
+      return [3, 0, Kind.Scalar];
+    case 0xce:
+    case 0xd2:
+      return [5, 0, Kind.Scalar];
+    case 0xcf:
+    case 0xd3:
+      return [9, 0, Kind.Scalar];
+    case 0xd4:
+      return [3, 0, Kind.Scalar];
+    case 0xd5:
+      return [4, 0, Kind.Scalar];
+    case 0xd6:
+      return [6, 0, Kind.Scalar];
+    case 0xd7:
+      return [10, 0, Kind.Scalar];
+    case 0xd8:
+      return [18, 0, Kind.Scalar];
+    case 0xdc:
+      return [1, 2, Kind.Array];
+    case 0xdd:
+      return [1, 4, Kind.Array];
+    case 0xde:
+      return [1, 2, Kind.Map];
+    case 0xdf:
+      return [1, 4, Kind.Map];
+  }
+  return null;
+}
+
+const enum Kind {
+  Scalar,
+  FixStr,
+  FixArray,
+  FixMap,
+  Payload,
+  Array,
+  Map,
+}
+
+/**
+ * Finds the boundaries of MessagePack values in a byte stream without decoding them: each
+ * message is the bytes of exactly one value. Works item by item, so a value split across
+ * any number of chunks is scanned once.
+ *
+ * @example
+ * ```ts
+ * new MsgpackDecoder(1024).push(new Uint8Array([0x92, 0x01, 0x02, 0xc0])).length; // 2
+ * ```
+ */
+export class MsgpackDecoder implements FrameDecoder {
+  #maxFrame: number;
+  /** Items still to scan before the current value is complete (0 = between values). */
+  #remaining = 0;
+  /** Payload bytes still to skip for the current str/bin/ext item. */
+  #skip = 0;
+  /** Bytes of the current value from earlier chunks. */
+  #parts: Uint8Array[] = [];
+  #partsLength = 0;
+  /** An item header cut by the chunk end. */
+  #stash: Uint8Array | null = null;
+  #offset = 0;
+  #valueStart = 0;
+
+  constructor(maxFrame: number) {
+    this.#maxFrame = maxFrame;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let buf = chunk;
+    if (this.#stash) {
+      buf = concatBytes([this.#stash, chunk]);
+      this.#stash = null;
+    }
+    let start = 0; // where the current value starts in buf (0 if it began earlier)
+    let at = 0;
+    while (true) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, buf.length - at);
+        this.#skip -= n;
+        at += n;
+        if (this.#skip > 0) break;
+        if (this.#remaining === 0) {
+          out.push(this.#finish(buf, start, at));
+          start = at;
+        }
+        continue;
+      }
+      if (at >= buf.length) break;
+      if (this.#remaining === 0) {
+        this.#remaining = 1;
+        this.#valueStart = this.#offset + at;
+        start = at;
+      }
+      const byte = buf[at];
+      const shape = itemShape(byte);
+      if (!shape) {
+        throw new FrameError("Malformed MessagePack: byte 0xc1 is never used", this.#offset + at);
+      }
+      const [fixed, lengthBytes, kind] = shape;
+      const headerLength = fixed + lengthBytes;
+      if (buf.length - at < headerLength) {
+        this.#stash = buf.slice(at);
+        this.#keep(buf.subarray(start, at));
+        this.#offset += at;
+        return out;
+      }
+      let n = 0;
+      for (let i = 0; i < lengthBytes; i++) n = n * 256 + buf[at + fixed + i];
+      this.#remaining -= 1;
+      switch (kind) {
+        case Kind.FixStr:
+          this.#skip = byte & 0x1f;
+          break;
+        case Kind.FixArray:
+          this.#remaining += byte & 0x0f;
+          break;
+        case Kind.FixMap:
+          this.#remaining += 2 * (byte & 0x0f);
+          break;
+        case Kind.Payload:
+          this.#skip = n;
+          break;
+        case Kind.Array:
+          this.#remaining += n;
+          break;
+        case Kind.Map:
+          this.#remaining += 2 * n;
+          break;
+      }
+      at += headerLength;
+      this.#checkSize(at - start + this.#skip + this.#remaining);
+      if (this.#skip === 0 && this.#remaining === 0) {
+        out.push(this.#finish(buf, start, at));
+        start = at;
+      }
+    }
+    if (this.#remaining > 0 || this.#skip > 0) this.#keep(buf.subarray(start, at));
+    this.#offset += buf.length;
+    return out;
+  }
+
+  end(): Uint8Array[] {
+    if (this.#remaining > 0 || this.#skip > 0 || this.#stash) {
+      throw new FrameError("Truncated MessagePack value at EOF", this.#valueStart);
+    }
+    return [];
+  }
+
+  #keep(bytes: Uint8Array) {
+    if (bytes.length === 0) return;
+    // Copied: the caller may reuse the chunk.
+    this.#parts.push(bytes.slice());
+    this.#partsLength += bytes.length;
+  }
+
+  #finish(buf: Uint8Array, start: number, end: number): Uint8Array {
+    if (this.#partsLength === 0) return buf.subarray(start, end);
+    this.#parts.push(buf.subarray(start, end));
+    const value = concatBytes(this.#parts, this.#partsLength + end - start);
+    this.#parts = [];
+    this.#partsLength = 0;
+    return value;
+  }
+
+  #checkSize(atLeast: number) {
+    // Every pending item takes at least one byte, so this bounds the value early.
+    if (this.#partsLength + atLeast > this.#maxFrame) {
+      throw new FrameError(
+        `MessagePack value exceeds --max-frame ${this.#maxFrame}`,
+        this.#valueStart,
+        "raise --max-frame",
+      );
+    }
+  }
+}
+
+const msgpack: Framing = {
+  name: "msgpack",
+  decoder: (maxFrame) => new MsgpackDecoder(maxFrame),
+  encode: (messages) => concatBytes(messages),
+};
+
+/** The `msgpack` framing family. */
+export const msgpackFamily: FramingFamily = {
+  name: "msgpack",
+  syntax: ["msgpack"],
+  help: "exactly one MessagePack value per message (self-delimiting)",
+  create: () => msgpack,
+};

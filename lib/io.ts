@@ -1,0 +1,63 @@
+/**
+ * Byte-moving loops shared by every command: write everything, read messages.
+ * @module
+ */
+import type { Connection } from "./address/types.ts";
+import type { FrameDecoder } from "./framing/types.ts";
+
+/** Size of one socket read on framed paths. */
+export const READ_SIZE = 64 * 1024;
+
+/** Anything with a `write` that may write only part of its input. */
+export interface PartialWriter {
+  write(data: Uint8Array): Promise<number>;
+}
+
+/** Write all of `data`, looping over partial writes. */
+export async function writeAll(writer: PartialWriter, data: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < data.length) at += await writer.write(at === 0 ? data : data.subarray(at));
+}
+
+/** Write all of `data` to a synchronous writer such as `Deno.stdout`. */
+export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
+  let at = 0;
+  while (at < data.length) at += writer.writeSync(at === 0 ? data : data.subarray(at));
+}
+
+/** Options for {@linkcode readMessages}. */
+export interface ReadMessagesOptions {
+  /** Stop reading (before the next read) once aborted. */
+  signal?: AbortSignal;
+  /** Called with true while a batch is being handled, false while waiting to read. */
+  onBusy?: (busy: boolean) => void;
+}
+
+/**
+ * Read `conn` to EOF, decoding messages and handing each read's batch to `onBatch`, which
+ * is awaited before the next read: backpressure, and replies in order. Messages are views
+ * into a buffer that is not reused, so `onBatch` may keep them.
+ *
+ * Returns true at EOF, false when stopped by the signal.
+ */
+export async function readMessages(
+  conn: Pick<Connection, "read">,
+  decoder: FrameDecoder,
+  onBatch: (messages: Uint8Array[]) => unknown,
+  options: ReadMessagesOptions = {},
+): Promise<boolean> {
+  const { signal, onBusy } = options;
+  while (!signal?.aborted) {
+    const buffer = new Uint8Array(READ_SIZE);
+    const n = await conn.read(buffer);
+    onBusy?.(true);
+    try {
+      const messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+      if (messages.length) await onBatch(messages);
+    } finally {
+      onBusy?.(false);
+    }
+    if (n === null) return true;
+  }
+  return false;
+}

@@ -1,0 +1,211 @@
+/**
+ * Test helpers: run the real `bin/ipcat` binary, start servers and wait for their
+ * `listening on` line, make temp dirs that clean themselves up.
+ * @module
+ */
+import assert from "node:assert/strict";
+
+/** The binary every end-to-end test drives. */
+export const IPCAT = new URL("../bin/ipcat", import.meta.url).pathname;
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+/** A temp directory removed on dispose. Socket paths must stay under 107 bytes. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "ipcat-", dir: "/tmp" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** What a finished command printed and returned. */
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Uint8Array;
+}
+
+/** Options for {@linkcode run}. */
+export interface RunOptions {
+  stdin?: string | Uint8Array;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Run a command to completion, feeding `stdin`. */
+export async function run(cmd: string, args: string[], options: RunOptions = {}): Promise<Result> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+    cwd: options.cwd,
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const input = options.stdin ?? "";
+  await writer.write(typeof input === "string" ? te.encode(input) : input).catch(() => {});
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: td.decode(out.stdout),
+    stderr: td.decode(out.stderr),
+    stdoutBytes: out.stdout,
+  };
+}
+
+/** Run `bin/ipcat` with `args`. */
+export function ipcat(args: string[], options: RunOptions = {}): Promise<Result> {
+  return run(IPCAT, args, options);
+}
+
+/** Read lines from a stream as they come, keeping all of them. */
+export class LineCollector {
+  lines: string[] = [];
+  #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      let buffered = "";
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        buffered += chunk;
+        let nl;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          this.lines.push(line);
+          this.#waiters = this.#waiters.filter((w) => !(w.test(line) && (w.resolve(line), true)));
+        }
+      }
+      if (buffered) this.lines.push(buffered);
+    })();
+  }
+
+  /** Resolve with the first line (already seen or future) matching `test`. */
+  waitFor(test: RegExp | ((line: string) => boolean), what = String(test)): Promise<string> {
+    const fn = typeof test === "function" ? test : (line: string) => test.test(line);
+    const seen = this.lines.find(fn);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ test: fn, resolve });
+      this.done.then(() => reject(new Error(`stream ended before ${what}; got:\n${this.lines.join("\n")}`)));
+    });
+  }
+
+  get text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+/** A running `ipcat serve` (or other long-running process) with its output collected. */
+export interface Running extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  /** Address from the `listening on` line. */
+  address: string;
+  stdout: LineCollector;
+  stderr: LineCollector;
+  /** Send a signal and wait for exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Spawn a long-running command; stdin is piped unless `stdin: "null"`. */
+export function spawn(
+  cmd: string,
+  args: string[],
+  options: { stdin?: "piped" | "null"; env?: Record<string, string> } = {},
+) {
+  return new Deno.Command(cmd, {
+    args,
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+}
+
+/** Start `ipcat serve ARGS` and wait for its `listening on ADDR` line. */
+export async function startServe(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<Running> {
+  return await startListening(IPCAT, ["serve", ...args], options);
+}
+
+/** Start any ipcat command that prints `listening on ADDR`, and wait for that line. */
+export async function startListening(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: "piped" | "null" } = {},
+): Promise<Running> {
+  const child = spawn(cmd, args, options);
+  const stdout = new LineCollector(child.stdout);
+  const stderr = new LineCollector(child.stderr);
+  let status: Promise<Deno.CommandStatus> | null = null;
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    if (!status) {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+      status = child.status;
+    }
+    const result = await status;
+    await Promise.all([stdout.done, stderr.done]);
+    return result;
+  };
+  let address: string;
+  try {
+    const line = await Promise.race([
+      stderr.waitFor(/listening on /),
+      child.status.then((s) => {
+        throw new Error(`exited ${s.code} before listening: ${stderr.text}`);
+      }),
+    ]);
+    address = line.replace(/^.*listening on /, "").trim();
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  }
+  return {
+    child,
+    address,
+    stdout,
+    stderr,
+    stop,
+    [Symbol.asyncDispose]: async () => void await stop("SIGKILL"),
+  };
+}
+
+/** Wait until `test()` is true, polling; fails after `ms`. For state with no event to await. */
+export async function until(
+  test: () => boolean | Promise<boolean>,
+  ms = 5000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Does a command exist on PATH? */
+export function have(cmd: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null", stderr: "null" })
+      .outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+export { assert };

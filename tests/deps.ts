@@ -1,0 +1,3 @@
+// Lists the npm packages tests use, so `make` caches them before running offline.
+import "fast-check";
+import "@msgpack/msgpack";
