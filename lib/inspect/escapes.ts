@@ -22,7 +22,7 @@ export function parseEscapes(text: string): Uint8Array {
   const out: number[] = [];
   let literal = "";
   const flush = () => {
-    if (literal) for (const byte of te.encode(literal)) out.push(byte);
+    if (literal) { for (const byte of te.encode(literal)) out.push(byte); }
     literal = "";
   };
   for (let i = 0; i < text.length; i++) {
@@ -139,7 +139,15 @@ function escapeChars(text: string): string {
 /** Length of the valid UTF-8 sequence starting at `bytes[i]`, or 0 if there is none. */
 function utf8Length(bytes: Uint8Array, i: number): number {
   const b = bytes[i];
-  const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+  const len = b < 0x80
+    ? 1
+    : b >= 0xc2 && b <= 0xdf
+    ? 2
+    : b >= 0xe0 && b <= 0xef
+    ? 3
+    : b >= 0xf0 && b <= 0xf4
+    ? 4
+    : 0;
   if (len <= 1 || i + len > bytes.length) return len > 1 ? 0 : len;
   try {
     strict.decode(bytes.subarray(i, i + len));

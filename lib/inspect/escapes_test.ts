@@ -5,9 +5,22 @@ import { escapeText, isPrintable, parseEscapes } from "./escapes.ts";
 const te = new TextEncoder();
 
 Deno.test("parseEscapes reads the documented escapes", () => {
-  assert.deepEqual(parseEscapes("a\\tb\\nc\\\\d\\x00\\xFF\\r\\0"), Uint8Array.from([
-    0x61, 0x09, 0x62, 0x0a, 0x63, 0x5c, 0x64, 0x00, 0xff, 0x0d, 0x00,
-  ]));
+  assert.deepEqual(
+    parseEscapes("a\\tb\\nc\\\\d\\x00\\xFF\\r\\0"),
+    Uint8Array.from([
+      0x61,
+      0x09,
+      0x62,
+      0x0a,
+      0x63,
+      0x5c,
+      0x64,
+      0x00,
+      0xff,
+      0x0d,
+      0x00,
+    ]),
+  );
   assert.deepEqual(parseEscapes("héllo"), te.encode("héllo"));
 });
 

@@ -1,0 +1,121 @@
+/**
+ * The events `inspect` logs, and how one event becomes lines of text: time, connection id,
+ * direction, size, then the message as text, JSON (msgpack) or a `hexdump -C` dump.
+ *
+ * @example
+ * ```ts
+ * const format = eventFormatter({ format: "auto", color: false });
+ * format({ kind: "data", t: Date.now(), conn: 1, dir: "c2s", size: 2, bytes: new TextEncoder().encode("hi") });
+ * // "12:00:00.000 #1 > 2B hi\n"
+ * ```
+ * @module
+ */
+import { escapeText, isPrintable } from "./escapes.ts";
+import { hexdump } from "./hexdump.ts";
+
+/** `c2s` is client to server (`>`), `s2c` server to client (`<`). */
+export type Dir = "c2s" | "s2c";
+
+/** How messages are shown: `auto` picks text when printable, else a hexdump. */
+export type ViewFormat = "auto" | "text" | "hex";
+
+/** The values `--format` accepts. */
+export const VIEW_FORMATS: readonly ViewFormat[] = ["auto", "text", "hex"];
+
+/** One thing that happened, as the log shows it. `conn` is absent in a session. */
+export type InspectEvent =
+  | {
+    kind: "data";
+    /** Epoch milliseconds. */
+    t: number;
+    conn?: number;
+    dir: Dir;
+    /** Size of the whole message. */
+    size: number;
+    /** The message, or its first bytes when it is larger than the log shows. */
+    bytes: Uint8Array;
+  }
+  | { kind: "open" | "close" | "note"; t: number; conn?: number; text: string }
+  | { kind: "skipped"; t: number; count: number };
+
+/** Options for {@linkcode eventFormatter}. */
+export interface EventFormatOptions {
+  format: ViewFormat;
+  /** ANSI colours by direction. */
+  color: boolean;
+  /** A message as JSON (msgpack framing); throws if it is not a valid value. */
+  json?: (message: Uint8Array) => string;
+}
+
+const ARROW: Record<Dir, string> = { c2s: ">", s2c: "<" };
+const COLOR: Record<string, string> = {
+  c2s: "\x1b[32m",
+  s2c: "\x1b[36m",
+  open: "\x1b[2m",
+  close: "\x1b[2m",
+  note: "\x1b[33m",
+  skipped: "\x1b[31m",
+};
+const RESET = "\x1b[0m";
+
+/** Local wall-clock time with milliseconds: `14:03:07.123`. */
+export function clock(t: number): string {
+  const d = new Date(t);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** Text of a message that may have been cut short for the log, without a torn character. */
+function textOf(bytes: Uint8Array, truncated: boolean): string {
+  if (!truncated) return escapeText(bytes);
+  // A cut in the middle of a UTF-8 sequence: leave the torn character out.
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back];
+    if (b < 0x80) break;
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      if (need > back) return escapeText(bytes.subarray(0, bytes.length - back));
+      break;
+    }
+  }
+  return escapeText(bytes);
+}
+
+/** Build the formatter: one event in, its lines out (each ending in `\n`). */
+export function eventFormatter(options: EventFormatOptions): (event: InspectEvent) => string {
+  const { format, color, json } = options;
+  const paint = (key: string, lines: string[]) =>
+    color
+      ? lines.map((line) => `${COLOR[key]}${line}${RESET}\n`).join("")
+      : lines.map((l) => l + "\n").join("");
+  return (event) => {
+    const head = `${clock(event.t)}${"conn" in event && event.conn !== undefined ? ` #${event.conn}` : ""}`;
+    if (event.kind === "skipped") {
+      return paint("skipped", [
+        `${head} log fell behind: ${event.count} events skipped (the traffic was not)`,
+      ]);
+    }
+    if (event.kind !== "data") {
+      return paint(event.kind, [`${head} ${event.kind === "note" ? "!" : event.kind} ${event.text}`]);
+    }
+    const { bytes, size, dir } = event;
+    const truncated = bytes.length < size;
+    const more = size - bytes.length;
+    const title = `${head} ${ARROW[dir]} ${size}B`;
+    if (format !== "hex" && json && !truncated) {
+      try {
+        return paint(dir, [`${title} ${json(bytes)}`]);
+      } catch {
+        // Not a valid value: fall through to the bytes.
+      }
+    }
+    if (format === "text" || (format === "auto" && isPrintable(bytes))) {
+      return paint(dir, [
+        `${title} ${textOf(bytes, truncated)}${truncated ? ` … (${more} more bytes)` : ""}`,
+      ]);
+    }
+    const lines = [title, ...hexdump(bytes).map((line) => `  ${line}`)];
+    if (truncated) lines.push(`  … (${more} more bytes)`);
+    return paint(dir, lines);
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * A bounded queue between the traffic and a slow log output. Pushing never waits: when the
+ * queue is full, data events are dropped and a "log fell behind, N events skipped" line
+ * takes their place. Each event is written whole, so events never interleave.
+ *
+ * @example
+ * ```ts
+ * const queue = new LogQueue(Deno.stdout, (e) => JSON.stringify(e) + "\n");
+ * queue.push({ kind: "note", t: Date.now(), text: "hello" });
+ * await queue.close();
+ * ```
+ * @module
+ */
+import { type PartialWriter, writeAll } from "../io.ts";
+import type { InspectEvent } from "./log_format.ts";
+
+/** Options for {@linkcode LogQueue}. */
+export interface LogQueueOptions {
+  /** Most data events waiting. @default {4096} */
+  maxEvents?: number;
+  /** Most message bytes held by waiting events. @default {4 MiB} */
+  maxBytes?: number;
+}
+
+const te = new TextEncoder();
+
+/** Queue of log events drained by one writer loop. */
+export class LogQueue {
+  #out: PartialWriter;
+  #format: (event: InspectEvent) => string;
+  #maxEvents: number;
+  #maxBytes: number;
+  #queue: InspectEvent[] = [];
+  #dataEvents = 0;
+  #bytes = 0;
+  #writing: Promise<void> | null = null;
+  #broken = false;
+  /** Data events dropped so far. */
+  skipped = 0;
+
+  constructor(out: PartialWriter, format: (event: InspectEvent) => string, options: LogQueueOptions = {}) {
+    this.#out = out;
+    this.#format = format;
+    this.#maxEvents = options.maxEvents ?? 4096;
+    this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  }
+
+  /**
+   * Queue `event`. Never waits. A data event that does not fit is counted, not kept; its
+   * `bytes` must not be reused by the caller once pushed.
+   */
+  push(event: InspectEvent): void {
+    if (this.#broken) return;
+    if (event.kind === "data") {
+      if (this.#dataEvents >= this.#maxEvents || this.#bytes + event.bytes.length > this.#maxBytes) {
+        this.skipped++;
+        const last = this.#queue.at(-1);
+        if (last?.kind === "skipped") last.count++;
+        else this.#queue.push({ kind: "skipped", t: event.t, count: 1 });
+        return;
+      }
+      this.#dataEvents++;
+      this.#bytes += event.bytes.length;
+    }
+    this.#queue.push(event);
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        this.#dataEvents = 0;
+        this.#bytes = 0;
+        let text = "";
+        for (const event of batch) text += this.#format(event);
+        await writeAll(this.#out, te.encode(text));
+      }
+    } catch {
+      // The log's reader went away (closed pipe): the traffic goes on without a log.
+      this.#broken = true;
+      this.#queue = [];
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  /** Resolves once everything queued has been written. */
+  async close(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+}

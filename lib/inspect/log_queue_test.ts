@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { type InspectEvent } from "./log_format.ts";
+import { LogQueue } from "./log_queue.ts";
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+const data = (i: number): InspectEvent => ({
+  kind: "data",
+  t: 0,
+  conn: 1,
+  dir: "c2s",
+  size: 1,
+  bytes: te.encode(`${i}`),
+});
+const format = (e: InspectEvent) =>
+  e.kind === "data"
+    ? `data ${td.decode(e.bytes)}\nmore\n`
+    : e.kind === "skipped"
+    ? `skipped ${e.count}\n`
+    : `${e.kind}\n`;
+
+Deno.test("LogQueue writes every event whole and in order", async () => {
+  let out = "";
+  const queue = new LogQueue({
+    write(p) {
+      out += td.decode(p);
+      return Promise.resolve(p.length);
+    },
+  }, format);
+  for (let i = 0; i < 100; i++) queue.push(data(i));
+  await queue.close();
+  assert.equal(out, Array.from({ length: 100 }, (_, i) => `data ${i}\nmore\n`).join(""));
+});
+
+Deno.test("LogQueue never waits for a stuck writer: drops data events and says how many", async () => {
+  let out = "";
+  const release = Promise.withResolvers<void>();
+  const queue = new LogQueue(
+    {
+      async write(p) {
+        await release.promise;
+        out += td.decode(p);
+        return p.length;
+      },
+    },
+    format,
+    { maxEvents: 10 },
+  );
+  queue.push(data(0)); // taken by the writer, which now hangs
+  for (let i = 1; i <= 30; i++) queue.push(data(i));
+  queue.push({ kind: "close", t: 0, conn: 1, text: "" });
+  assert.equal(queue.skipped, 20);
+  release.resolve();
+  await queue.close();
+  assert.match(out, /data 10\nmore\nskipped 20\nclose\n$/);
+});
+
+Deno.test("LogQueue stops quietly when its reader is gone", async () => {
+  const queue = new LogQueue({ write: () => Promise.reject(new Deno.errors.BrokenPipe()) }, format);
+  queue.push(data(1));
+  await queue.close();
+  queue.push(data(2));
+  await queue.close();
+});

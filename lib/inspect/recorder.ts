@@ -1,0 +1,130 @@
+/**
+ * `--record FILE`: every event as one JSON Lines object, in the SPEC's format
+ * `{"t":<epoch ms>,"conn":<id>,"event":"open"|"data"|"close","dir":"c2s"|"s2c","data":<base64>}`.
+ *
+ * Events are queued in order and written by one loop, each batch as soon as the previous
+ * write finishes, so the file is current while the proxy runs (`tail -f`, `jq`). Unlike the
+ * log, the recording never drops data: past a high-water mark the traffic waits for the
+ * disk ({@linkcode Recorder.backlogged}).
+ *
+ * @example
+ * ```ts
+ * const recorder = await Recorder.open("/tmp/trace.jsonl");
+ * recorder.opened(1);
+ * recorder.data(1, "c2s", new TextEncoder().encode("hi"));
+ * await recorder.close();
+ * ```
+ * @module
+ */
+import { type PartialWriter, writeAll } from "../io.ts";
+import type { Dir } from "./log_format.ts";
+
+/** Options for {@linkcode Recorder}. */
+export interface RecorderOptions {
+  /** Queued characters past which {@linkcode Recorder.backlogged} is true. @default {16 MiB} */
+  highWater?: number;
+  /** Called once if writing fails; recording stops, the traffic goes on. */
+  onError?: (error: unknown) => void;
+}
+
+const te = new TextEncoder();
+
+/** Appends the JSON Lines recording. */
+export class Recorder {
+  #out: PartialWriter & { close?(): void };
+  #highWater: number;
+  #onError?: (error: unknown) => void;
+  #pending: string[] = [];
+  #pendingChars = 0;
+  #writing: Promise<void> | null = null;
+  #failed = false;
+  #drained: PromiseWithResolvers<void> | null = null;
+
+  constructor(out: PartialWriter & { close?(): void }, options: RecorderOptions = {}) {
+    this.#out = out;
+    this.#highWater = options.highWater ?? 16 * 1024 * 1024;
+    this.#onError = options.onError;
+  }
+
+  /** Open `path` for appending (created if missing; never truncated). */
+  static async open(path: string, options: RecorderOptions = {}): Promise<Recorder> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { append: true, create: true });
+    } catch (error) {
+      throw new Error(`Cannot open --record file "${path}": ${(error as Error).message}`);
+    }
+    return new Recorder(file, options);
+  }
+
+  /** A connection opened. */
+  opened(conn: number, t: number = Date.now()): void {
+    this.#push(`{"t":${t},"conn":${conn},"event":"open"}\n`);
+  }
+
+  /** Bytes of a message (or chunk); read synchronously, so the caller may reuse them. */
+  data(conn: number, dir: Dir, bytes: Uint8Array, t: number = Date.now()): void {
+    this.#push(`{"t":${t},"conn":${conn},"event":"data","dir":"${dir}","data":"${bytes.toBase64()}"}\n`);
+  }
+
+  /** A connection closed. */
+  closed(conn: number, t: number = Date.now()): void {
+    this.#push(`{"t":${t},"conn":${conn},"event":"close"}\n`);
+  }
+
+  /** True while more than the high-water mark is queued: the caller should wait. */
+  get backlogged(): boolean {
+    return this.#pendingChars > this.#highWater;
+  }
+
+  /** Resolves when the queue is back under half the high-water mark. */
+  drained(): Promise<void> {
+    if (!this.backlogged) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers();
+    return this.#drained.promise;
+  }
+
+  #push(line: string): void {
+    if (this.#failed) return;
+    this.#pending.push(line);
+    this.#pendingChars += line.length;
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        this.#pendingChars = 0;
+        this.#wake();
+        await writeAll(this.#out, te.encode(batch.length === 1 ? batch[0] : batch.join("")));
+      }
+    } catch (error) {
+      this.#failed = true;
+      this.#pending = [];
+      this.#pendingChars = 0;
+      this.#wake();
+      this.#onError?.(error);
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  #wake(): void {
+    if (this.#drained && this.#pendingChars <= this.#highWater / 2) {
+      this.#drained.resolve();
+      this.#drained = null;
+    }
+  }
+
+  /** Write everything queued, then close the file. */
+  async close(): Promise<void> {
+    while (this.#writing) await this.#writing;
+    try {
+      this.#out.close?.();
+    } catch {
+      // Already closed.
+    }
+  }
+}
