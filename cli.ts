@@ -16,6 +16,7 @@ import {
 import { commonAliases, commonFlags, framingFlags } from "./commands/_common.ts";
 import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
+import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
 import { describe } from "./lib/server.ts";
 
@@ -106,10 +107,45 @@ Examples:
   },
 });
 
-const routes = buildRouteMap({
-  routes: { serve: serveCommand, send: sendCommand },
+const inspectCommand = buildCommand<InspectFlags, [string?], CommandContext>({
+  func: command(inspect),
+  parameters: {
+    flags: { ...commonFlags, ...framingFlags, ...inspectFlags },
+    aliases: commonAliases,
+    positional: { kind: "tuple", parameters: [{ ...addressParam, optional: true }] },
+  },
   docs: {
-    brief: "socat for messages: serve, send over Unix sockets and TCP with framing",
+    brief: "Watch traffic live: a logging proxy, a socket takeover, or an interactive session",
+    fullDescription: `Three ways to watch what two processes say to each other. The log goes to stdout, one
+event per line (a hexdump continues on indented lines): time, #connection, > (client to
+server) or < (server to client), size, then the message as text, JSON (msgpack) or hexdump.
+
+  inspect LISTEN --target ADDR   proxy: each connection to LISTEN gets its own to ADDR;
+                                 bytes pass through unchanged; -f cuts the log at messages
+  inspect --intercept PATH       take over the live socket at PATH: move it aside, listen
+                                 on PATH, forward there; put it back on exit
+  inspect --restore PATH         put back a socket left aside by an interrupted run
+  inspect ADDR                   session: each line typed is one message (escapes \\n \\t
+                                 \\\\ \\xHH, or -e hex); replies are shown as they arrive
+
+The proxy prints "listening on ADDR" on stderr; --record FILE appends JSON Lines
+{"t","conn","event":"open|data|close","dir":"c2s|s2c","data":base64}. --count N: accept N
+connections, exit when they are done. SIGINT exits 130; SIGTERM 0; both restore --intercept.
+
+Examples:
+  ipcat inspect /tmp/proxy.sock --target /tmp/app.sock          log traffic via a new path
+  ipcat inspect tcp:9001 --target tcp:9000 -f length --record t.jsonl
+  ipcat inspect --intercept /run/app.sock -f msgpack            watch existing clients
+  ipcat inspect --restore /run/app.sock
+  ipcat inspect /tmp/app.sock                                   type messages, see replies
+  printf 'ping\\n' | ipcat inspect -f netstring tcp:9000          scripted session`,
+  },
+});
+
+const routes = buildRouteMap({
+  routes: { serve: serveCommand, send: sendCommand, inspect: inspectCommand },
+  docs: {
+    brief: "socat for messages: serve, send, inspect over Unix sockets and TCP with framing",
   },
 });
 
@@ -129,7 +165,9 @@ const app = buildApplication(routes, {
       exceptionWhileRunningCommand: (error: unknown) => errorLine(error),
       noCommandRegisteredForInput: ({ input, corrections }) =>
         `ipcat: no command "${input}"${
-          corrections.length ? `; did you mean ${corrections.join(" or ")}?` : " (commands: serve, send)"
+          corrections.length
+            ? `; did you mean ${corrections.join(" or ")}?`
+            : " (commands: serve, send, inspect)"
         }`,
     }),
   },

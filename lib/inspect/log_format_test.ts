@@ -55,7 +55,9 @@ Deno.test("msgpack messages show as JSON unless --format hex", () => {
 Deno.test("colours wrap every line by direction", () => {
   const format = eventFormatter({ format: "hex", color: true });
   const out = format({ kind: "data", t, conn: 1, dir: "c2s", size: 1, bytes: Uint8Array.from([7]) });
-  for (const line of out.trimEnd().split("\n")) assert.ok(line.startsWith("\x1b[32m") && line.endsWith("\x1b[0m"));
+  for (const line of out.trimEnd().split("\n")) {
+    assert.ok(line.startsWith("\x1b[32m") && line.endsWith("\x1b[0m"));
+  }
 });
 
 Deno.test("open, close, notes and skipped events", () => {

@@ -1,0 +1,251 @@
+/**
+ * `ipcat inspect`: a logging proxy (`LISTEN --target ADDR`), a takeover of a live socket
+ * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
+ * @module
+ */
+import { connect, listen, parseAddress } from "../lib/address/mod.ts";
+import type { Listener } from "../lib/address/types.ts";
+import { messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { InterruptedError, UsageError } from "../lib/errors.ts";
+import { parseFraming } from "../lib/framing/mod.ts";
+import { intercept, type Interception, restoreAside } from "../lib/inspect/intercept.ts";
+import { parseEscapes } from "../lib/inspect/escapes.ts";
+import { LineEditor, PlainLines } from "../lib/inspect/line_editor.ts";
+import { eventFormatter, VIEW_FORMATS, type ViewFormat } from "../lib/inspect/log_format.ts";
+import { LogQueue } from "../lib/inspect/log_queue.ts";
+import { InspectProxy } from "../lib/inspect/proxy.ts";
+import { Recorder } from "../lib/inspect/recorder.ts";
+import { runSession } from "../lib/inspect/session.ts";
+import { writeAllSync } from "../lib/io.ts";
+import { describe } from "../lib/server.ts";
+import { type CommonFlags, type FramingFlags, parseBytes, parseCount, stderrLog } from "./_common.ts";
+
+/** Flags of `inspect`. */
+export interface InspectFlags extends CommonFlags, FramingFlags {
+  readonly target?: string;
+  readonly intercept?: string;
+  readonly restore?: string;
+  readonly format: string;
+  readonly record?: string;
+  readonly count?: number;
+  readonly showMax: number;
+}
+
+/** Stricli definitions of the `inspect`-only flags. */
+export const inspectFlags = {
+  target: {
+    kind: "parsed",
+    parse: String,
+    brief: "Proxy: forward each connection to ADDR",
+    placeholder: "ADDR",
+    optional: true,
+  },
+  intercept: {
+    kind: "parsed",
+    parse: String,
+    brief: "Take over the live socket at PATH; put it back on exit",
+    placeholder: "PATH",
+    optional: true,
+  },
+  restore: {
+    kind: "parsed",
+    parse: String,
+    brief: "Put back a socket left aside by an interrupted --intercept",
+    placeholder: "PATH",
+    optional: true,
+  },
+  format: {
+    kind: "parsed",
+    parse: String,
+    brief: "Message view: auto, text, hex",
+    placeholder: "FMT",
+    default: "auto",
+  },
+  record: {
+    kind: "parsed",
+    parse: String,
+    brief: "Append every event to FILE as JSON Lines",
+    placeholder: "FILE",
+    optional: true,
+  },
+  count: {
+    kind: "parsed",
+    parse: parseCount,
+    brief: "Proxy: accept N connections, exit when they are done",
+    placeholder: "N",
+    optional: true,
+  },
+  showMax: {
+    kind: "parsed",
+    parse: parseBytes,
+    brief: "Show at most BYTES of each message in the log (4k)",
+    placeholder: "BYTES",
+    default: "4k",
+  },
+} as const;
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+function parseViewFormat(text: string): ViewFormat {
+  if ((VIEW_FORMATS as readonly string[]).includes(text)) return text as ViewFormat;
+  throw new UsageError(`Unknown --format "${text}"`, `use one of: ${VIEW_FORMATS.join(", ")}`);
+}
+
+/** Run `inspect`; resolves to the exit code. */
+export async function inspect(flags: InspectFlags, address?: string): Promise<number> {
+  const log = stderrLog(flags);
+  if (flags.restore !== undefined) {
+    if (address !== undefined || flags.target !== undefined || flags.intercept !== undefined) {
+      throw new UsageError(
+        "--restore PATH takes no other address",
+        "run it alone: ipcat inspect --restore PATH",
+      );
+    }
+    log("info", await restoreAside(flags.restore));
+    return 0;
+  }
+  const framingName = flags.framing ?? "lines";
+  const framing = parseFraming(framingName);
+  const format = parseViewFormat(flags.format);
+  const encoding = parseEncoding(flags.encoding);
+  const color = flags.color && !Deno.noColor && Deno.stdout.isTerminal();
+  let json: ((m: Uint8Array) => string) | undefined;
+  if (framingName === "msgpack") {
+    const codec = await messageCodec("text", "msgpack");
+    json = (m) => td.decode(codec.format([m])).trimEnd();
+  }
+  const formatter = eventFormatter({ format, color, json });
+  const proxying = flags.target !== undefined || flags.intercept !== undefined;
+
+  if (!proxying) {
+    if (address === undefined) {
+      throw new UsageError(
+        "inspect needs an address",
+        "ipcat inspect ADDR (session), ipcat inspect LISTEN --target ADDR (proxy), or --intercept PATH",
+      );
+    }
+    if (flags.record !== undefined || flags.count !== undefined) {
+      throw new UsageError(
+        "--record and --count work with the proxy",
+        "add --target ADDR or use --intercept PATH",
+      );
+    }
+    const codec = await messageCodec(encoding, framingName);
+    const parseLine = encoding === "text" && framingName !== "msgpack"
+      ? parseEscapes
+      : (line: string) => codec.parse(line);
+    const target = parseAddress(address);
+    const conn = await connect(target);
+    const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
+    const tty = Deno.stdin.isTerminal();
+    const input = tty
+      ? new LineEditor(Deno.stdin, write, { prompt: "send> ", setRaw: (raw) => Deno.stdin.setRaw(raw) })
+      : new PlainLines(Deno.stdin, write, flags.maxFrame * 4 + 2);
+    if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
+    const { promise: interrupted, reject } = Promise.withResolvers<never>();
+    const onSigint = () => reject(new InterruptedError("Interrupted"));
+    Deno.addSignalListener("SIGINT", onSigint);
+    try {
+      await Promise.race([
+        runSession({
+          conn,
+          framing,
+          maxFrame: flags.maxFrame,
+          showMax: flags.showMax,
+          parseLine,
+          format: formatter,
+          input,
+        }),
+        interrupted,
+      ]);
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSigint);
+      input.close();
+      conn.close();
+    }
+    return 0;
+  }
+
+  if (flags.intercept !== undefined && (address !== undefined || flags.target !== undefined)) {
+    throw new UsageError(
+      "--intercept PATH takes no other address",
+      "it listens on PATH and forwards to the socket it moved aside",
+    );
+  }
+  if (flags.target !== undefined && address === undefined) {
+    throw new UsageError("--target ADDR needs an address to listen on", "ipcat inspect LISTEN --target ADDR");
+  }
+  const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
+    onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
+  });
+  let listener: Listener;
+  let interception: Interception | undefined;
+  let listening: string;
+  let target;
+  try {
+    if (flags.intercept !== undefined) {
+      interception = await intercept(flags.intercept);
+      listener = interception.listener;
+      listening = `unix:${interception.path}`;
+      target = parseAddress(`unix:${interception.aside}`);
+    } else {
+      target = parseAddress(flags.target!);
+      listener = await listen(parseAddress(address!));
+      listening = listener.address;
+    }
+  } catch (error) {
+    await recorder?.close();
+    throw error;
+  }
+
+  let restoreError: unknown;
+  const restore = () => {
+    if (!interception) return;
+    try {
+      interception.restore();
+      log("info", `restored ${interception.path}`);
+    } catch (error) {
+      restoreError = error;
+    }
+  };
+  const queue = new LogQueue(Deno.stdout, formatter);
+  const proxy = new InspectProxy(listener, {
+    target,
+    framing,
+    maxFrame: flags.maxFrame,
+    showMax: flags.showMax,
+    events: (event) => queue.push(event),
+    recorder,
+    count: flags.count,
+    log,
+    beforeStop: restore,
+  });
+  let interruptedBy: string | undefined;
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      interruptedBy ??= signal;
+      proxy.stop();
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
+  Deno.stderr.writeSync(te.encode(`listening on ${listening}\n`));
+  if (interception) {
+    log("info", `moved ${interception.path} to ${interception.aside}; it goes back on exit`);
+  }
+  try {
+    await proxy.run();
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    restore();
+    listener.close();
+    await queue.close();
+    await recorder?.close();
+  }
+  if (restoreError) throw restoreError;
+  if (queue.skipped > 0) log("info", `the log fell behind: ${queue.skipped} events were not shown`);
+  if (interruptedBy === "SIGINT") throw new InterruptedError("Interrupted");
+  return 0;
+}

@@ -1,0 +1,216 @@
+/**
+ * `inspect`'s transparent proxy: every connection accepted gets its own connection to the
+ * target; bytes are relayed unchanged both ways (with `pipe`'s half-close rules) and each
+ * direction is cut into messages for the log and the recording on the side.
+ *
+ * @example
+ * ```ts
+ * const proxy = new InspectProxy(listener, { target, framing, maxFrame, showMax: 4096, events, log });
+ * await proxy.run(); // until proxy.stop() or --count
+ * ```
+ * @module
+ */
+import { connect as connectTo } from "../address/mod.ts";
+import type { Address, Connection, Listener } from "../address/types.ts";
+import type { Framing } from "../framing/types.ts";
+import { type Direction, relay } from "../relay.ts";
+import { describe, type LogLevel, Server, type Session } from "../server.ts";
+import type { Dir, InspectEvent } from "./log_format.ts";
+import { MessageCutter } from "./message_cutter.ts";
+import type { Recorder } from "./recorder.ts";
+
+/** Options for {@linkcode InspectProxy}. */
+export interface ProxyOptions {
+  target: Address;
+  framing: Framing;
+  maxFrame: number;
+  /** Bytes of each message the log keeps; the recording keeps everything. */
+  showMax: number;
+  /** Receives log events; must not block (a {@linkcode LogQueue}). */
+  events: (event: InspectEvent) => void;
+  recorder?: Recorder;
+  /** Accept this many connections, then stop accepting and exit once they are done. */
+  count?: number;
+  /** Diagnostics for stderr. */
+  log: (level: LogLevel, line: string) => void;
+  /** Called just before the proxy stops accepting (intercept puts the socket back here). */
+  beforeStop?: () => void;
+  /** How to reach the target. @default {connect} */
+  connect?: (address: Address) => Promise<Connection>;
+}
+
+const DIR: Record<Direction, Dir> = { forward: "c2s", backward: "s2c" };
+
+/** A connection that reports when its reading side ends, and can hold reads back. */
+class WatchedConnection implements Connection {
+  #inner: Connection;
+  #beforeRead: () => Promise<void> | undefined;
+  #onEnd: (error?: unknown) => void;
+
+  constructor(
+    inner: Connection,
+    beforeRead: () => Promise<void> | undefined,
+    onEnd: (error?: unknown) => void,
+  ) {
+    this.#inner = inner;
+    this.#beforeRead = beforeRead;
+    this.#onEnd = onEnd;
+  }
+  async read(buffer: Uint8Array): Promise<number | null> {
+    const wait = this.#beforeRead();
+    if (wait) await wait;
+    try {
+      const n = await this.#inner.read(buffer);
+      if (n === null) this.#onEnd();
+      return n;
+    } catch (error) {
+      this.#onEnd(error);
+      throw error;
+    }
+  }
+  write(data: Uint8Array): Promise<number> {
+    return this.#inner.write(data);
+  }
+  closeWrite(): Promise<void> {
+    return this.#inner.closeWrite();
+  }
+  close(): void {
+    this.#inner.close();
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#inner.readable;
+  }
+  get writable(): WritableStream<Uint8Array> {
+    return this.#inner.writable;
+  }
+  get peer(): string {
+    return this.#inner.peer;
+  }
+}
+
+/** The logging proxy over a {@linkcode Server} accept loop. */
+export class InspectProxy {
+  #server: Server;
+  #options: ProxyOptions;
+  #live = new Set<Connection>();
+  #stopping = false;
+
+  constructor(listener: Listener, options: ProxyOptions) {
+    this.#options = options;
+    this.#server = new Server(listener, { log: options.log });
+  }
+
+  /** Accept and relay until stopped; resolves once every connection has ended. */
+  run(): Promise<void> {
+    return this.#server.run((session) => this.#handle(session));
+  }
+
+  /** Stop accepting and let the connections in flight finish (`--count`). */
+  stopAccepting(): void {
+    if (this.#server.stopping.aborted) return;
+    try {
+      this.#options.beforeStop?.();
+    } finally {
+      this.#server.stop();
+    }
+  }
+
+  /** Stop accepting and cut every connection in flight (a signal). */
+  stop(): void {
+    this.#stopping = true;
+    this.stopAccepting();
+    for (const conn of this.#live) conn.close();
+  }
+
+  async #handle(session: Session): Promise<void> {
+    // Relays are never idle in the Server's sense: stop() decides when they are cut.
+    session.busy = true;
+    const { id, conn: client } = session;
+    const { events, recorder, target, count } = this.#options;
+    if (count !== undefined && id >= count) this.stopAccepting();
+    this.#live.add(client);
+    let upstream: Connection | undefined;
+    try {
+      recorder?.opened(id);
+      try {
+        upstream = await (this.#options.connect ?? connectTo)(target);
+      } catch (error) {
+        events({
+          kind: "open",
+          t: Date.now(),
+          conn: id,
+          text: `${client.peer} -> ${target.text} failed: ${describe(error)}`,
+        });
+        events({
+          kind: "close",
+          t: Date.now(),
+          conn: id,
+          text: "target unreachable; client closed by ipcat",
+        });
+        return;
+      }
+      this.#live.add(upstream);
+      if (this.#stopping) return;
+      events({ kind: "open", t: Date.now(), conn: id, text: `${client.peer} -> ${target.text}` });
+      await this.#relay(id, client, upstream);
+    } finally {
+      recorder?.closed(id);
+      client.close();
+      upstream?.close();
+      this.#live.delete(client);
+      if (upstream) this.#live.delete(upstream);
+    }
+  }
+
+  async #relay(id: number, client: Connection, upstream: Connection): Promise<void> {
+    const { events, recorder, framing, maxFrame, showMax } = this.#options;
+    const cutters = {
+      c2s: new MessageCutter(framing, maxFrame),
+      s2c: new MessageCutter(framing, maxFrame),
+    };
+    // msgpack is shown as JSON, which needs the whole value.
+    const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+    const emit = (dir: Dir, cuts: ReturnType<MessageCutter["push"]>) => {
+      const t = Date.now();
+      for (const { message, wire } of cuts) {
+        events({ kind: "data", t, conn: id, dir, size: message.length, bytes: message.slice(0, keep) });
+        recorder?.data(id, dir, wire, t);
+      }
+      const error = cutters[dir].takeError();
+      if (error) {
+        events({
+          kind: "note",
+          t,
+          conn: id,
+          text: `${dir === "c2s" ? ">" : "<"} ${
+            describe(error)
+          }; logging raw reads from here (traffic unchanged)`,
+        });
+      }
+    };
+    let first: string | undefined;
+    const ended = (who: string) => (error?: unknown) => {
+      first ??= error === undefined ? `${who} closed first` : `${who} ${describe(error)}`;
+    };
+    const hold = () => recorder?.backlogged ? recorder.drained() : undefined;
+    const a = new WatchedConnection(client, hold, ended("client"));
+    const b = new WatchedConnection(upstream, hold, ended("server"));
+    let totals = { forward: 0, backward: 0 };
+    try {
+      totals = await relay(a, b, {
+        endWhenBCloses: true,
+        tap: (direction, bytes) => emit(DIR[direction], cutters[DIR[direction]].push(bytes)),
+      });
+    } finally {
+      emit("c2s", cutters.c2s.end());
+      emit("s2c", cutters.s2c.end());
+      const why = this.#stopping ? "closed by ipcat (stopping)" : first ?? "closed";
+      events({
+        kind: "close",
+        t: Date.now(),
+        conn: id,
+        text: `${why}; > ${totals.forward}B < ${totals.backward}B`,
+      });
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `inspect ADDR`'s interactive session: each typed line is one message; every message
+ * received is printed as it arrives, in the log's view, above the line being typed.
+ *
+ * @example
+ * ```ts
+ * const end = await runSession({ conn, framing, maxFrame, showMax: 4096, parseLine, format, input });
+ * ```
+ * @module
+ */
+import type { Connection } from "../address/types.ts";
+import type { Framing } from "../framing/types.ts";
+import { writeAll } from "../io.ts";
+import { isPeerGone } from "../relay.ts";
+import { describe } from "../server.ts";
+import type { InspectEvent } from "./log_format.ts";
+import type { LineSource } from "./line_editor.ts";
+import { MessageCutter } from "./message_cutter.ts";
+
+/** Options for {@linkcode runSession}. */
+export interface SessionOptions {
+  conn: Connection;
+  framing: Framing;
+  maxFrame: number;
+  /** Bytes of each message shown. */
+  showMax: number;
+  /** One typed line to message bytes; throws on bad input (reported, not sent). */
+  parseLine: (line: string) => Uint8Array;
+  format: (event: InspectEvent) => string;
+  input: LineSource;
+}
+
+/** How a session ended. */
+export type SessionEnd = "quit" | "eof" | "closed";
+
+/** Run the session until `:quit`, end of input (after the far side finishes), or the far side closes. */
+export async function runSession(options: SessionOptions): Promise<SessionEnd> {
+  const { conn, framing, maxFrame, showMax, parseLine, format, input } = options;
+  const show = (event: InspectEvent) => input.print(format(event));
+  const note = (text: string) => show({ kind: "note", t: Date.now(), text });
+  const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+  let sent = 0;
+  let received = 0;
+
+  const receive = async (): Promise<string> => {
+    const cutter = new MessageCutter(framing, maxFrame);
+    const buffer = new Uint8Array(64 * 1024);
+    const print = (cuts: ReturnType<MessageCutter["push"]>) => {
+      const t = Date.now();
+      for (const { message } of cuts) {
+        show({ kind: "data", t, dir: "s2c", size: message.length, bytes: message.slice(0, keep) });
+      }
+      const error = cutter.takeError();
+      if (error) note(`${describe(error)}; showing raw reads from here`);
+    };
+    while (true) {
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (error) {
+        if (isPeerGone(error)) return `connection lost: ${describe(error)}`;
+        throw error;
+      }
+      if (n === null) {
+        print(cutter.end());
+        return "closed by the far side";
+      }
+      received += n;
+      print(cutter.push(buffer.subarray(0, n)));
+    }
+  };
+
+  const send = async (): Promise<SessionEnd> => {
+    while (true) {
+      const line = await input.next();
+      if (line === null) return "eof";
+      if (line === ":quit") return "quit";
+      let wire: Uint8Array;
+      let message: Uint8Array;
+      try {
+        message = parseLine(line);
+        wire = framing.encode([message]);
+      } catch (error) {
+        note(`not sent: ${describe(error)}`);
+        continue;
+      }
+      try {
+        await writeAll(conn, wire);
+      } catch (error) {
+        if (isPeerGone(error)) return "closed";
+        throw error;
+      }
+      sent += wire.length;
+      show({ kind: "data", t: Date.now(), dir: "c2s", size: message.length, bytes: message.slice(0, keep) });
+    }
+  };
+
+  const receiving = receive();
+  const sending = send();
+  const first = await Promise.race([
+    receiving.then((why) => ({ why, end: "closed" as SessionEnd })),
+    sending.then((end) => ({ why: "", end })),
+  ]);
+  const totals = () => `; sent ${sent}B, received ${received}B`;
+  try {
+    if (first.end === "closed") {
+      const why = first.why || await receiving;
+      show({ kind: "close", t: Date.now(), text: `${why}${totals()}` });
+      return "closed";
+    }
+    if (first.end === "eof") {
+      // End of input: half-close and show what the far side still sends, like `send`.
+      try {
+        await conn.closeWrite();
+      } catch (error) {
+        if (!isPeerGone(error)) throw error;
+      }
+      const why = await receiving;
+      show({ kind: "close", t: Date.now(), text: `end of input, then ${why}${totals()}` });
+      return "eof";
+    }
+    show({ kind: "close", t: Date.now(), text: `:quit${totals()}` });
+    return "quit";
+  } finally {
+    input.close();
+    conn.close();
+    // The reader fails once the connection is closed; that is the end we asked for.
+    receiving.catch(() => {});
+    sending.catch(() => {});
+  }
+}
