@@ -200,8 +200,10 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   }
 
   let restoreError: unknown;
+  let restored = false;
   const restore = () => {
-    if (!interception) return;
+    if (!interception || restored) return;
+    restored = true;
     try {
       interception.restore();
       log("info", `restored ${interception.path}`);
@@ -219,7 +221,17 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     recorder,
     count: flags.count,
     log,
+    listening,
     beforeStop: restore,
+    // A connection that races the restore finds the service back at its own path.
+    connect: async (address) => {
+      try {
+        return await connect(address);
+      } catch (error) {
+        if (!interception || !restored) throw error;
+        return await connect(parseAddress(`unix:${interception.path}`));
+      }
+    },
   });
   let interruptedBy: string | undefined;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];

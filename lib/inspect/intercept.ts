@@ -77,7 +77,7 @@ export async function intercept(path: string): Promise<Interception> {
   }
   if (lstatOrNull(aside) !== null) {
     throw new IpcatError(
-      `Cannot intercept ${path}: ${aside} already exists, left by an interrupted ipcat inspect`,
+      `Cannot intercept ${path}: ${aside} already exists: another ipcat inspect is intercepting it, or one was interrupted`,
       restoreHint(path),
     );
   }

@@ -35,6 +35,8 @@ export interface ProxyOptions {
   log: (level: LogLevel, line: string) => void;
   /** Called just before the proxy stops accepting (intercept puts the socket back here). */
   beforeStop?: () => void;
+  /** The address clients connect to, shown for Unix clients (which have no address of their own). */
+  listening?: string;
   /** How to reach the target. @default {connect} */
   connect?: (address: Address) => Promise<Connection>;
 }
@@ -126,20 +128,26 @@ export class InspectProxy {
     // Relays are never idle in the Server's sense: stop() decides when they are cut.
     session.busy = true;
     const { id, conn: client } = session;
-    const { events, recorder, target, count } = this.#options;
-    if (count !== undefined && id >= count) this.stopAccepting();
+    const { events, recorder, target, count, listening } = this.#options;
+    const from = client.peer.startsWith("unix:") && listening ? listening : client.peer;
     this.#live.add(client);
     let upstream: Connection | undefined;
     try {
       recorder?.opened(id);
       try {
-        upstream = await (this.#options.connect ?? connectTo)(target);
+        // Connect before a last --count connection stops accepting: with --intercept,
+        // stopping moves the target back to where it came from.
+        const connecting = (this.#options.connect ?? connectTo)(target);
+        if (count !== undefined && id >= count) {
+          connecting.finally(() => this.stopAccepting()).catch(() => {});
+        }
+        upstream = await connecting;
       } catch (error) {
         events({
           kind: "open",
           t: Date.now(),
           conn: id,
-          text: `${client.peer} -> ${target.text} failed: ${describe(error)}`,
+          text: `${from} -> ${target.text} failed: ${describe(error)}`,
         });
         events({
           kind: "close",
@@ -151,7 +159,7 @@ export class InspectProxy {
       }
       this.#live.add(upstream);
       if (this.#stopping) return;
-      events({ kind: "open", t: Date.now(), conn: id, text: `${client.peer} -> ${target.text}` });
+      events({ kind: "open", t: Date.now(), conn: id, text: `${from} -> ${target.text}` });
       await this.#relay(id, client, upstream);
     } finally {
       recorder?.closed(id);
