@@ -313,7 +313,7 @@ Deno.test("inspect proxy over TCP: two concurrent connections are kept apart, ev
     if (!head) continue;
     const bytes: number[] = [];
     for (let j = i + 1; j < lines.length && lines[j].startsWith("  "); j++) {
-      const m = /^  [0-9a-f]{8}  (.{48})/.exec(lines[j]);
+      const m = /^ {2}[0-9a-f]{8} {2}(.{48})/.exec(lines[j]);
       if (m) bytes.push(...m[1].trim().split(/\s+/).map((h) => parseInt(h, 16)));
     }
     assert.equal(
@@ -505,7 +505,7 @@ Deno.test("inspect ADDR from a pipe: escapes, hexdumps, replies, end of input", 
   const out = result.stdout;
   assert.match(out, /^\S+ > 11B hello\\tworld$/m);
   assert.match(out, /^\S+ < 11B hello\\tworld$/m);
-  assert.match(out, /^\S+ < 5B\n  00000000  62 69 6e 00 ff +\|bin\.\.\|\n  00000005$/m);
+  assert.match(out, /^\S+ < 5B\n {2}00000000 {2}62 69 6e 00 ff +\|bin\.\.\|\n {2}00000005$/m);
   assert.match(out, /not sent: Cannot parse escape "\\q"/);
   assert.match(out, /^\S+ < 10B line\\nbreak$/m);
   assert.match(out, /close end of input, then closed by the far side/);
@@ -518,7 +518,7 @@ Deno.test("inspect ADDR: -e hex input, msgpack as JSON, the far side closing end
   await using server = await startListening(IPCAT, ["serve", "--echo", "-f", "length", svc]);
   const hexSession = await ipcat(["inspect", "-f", "length", "-e", "hex", svc], { stdin: "68 69\n00ff\n" });
   assert.match(hexSession.stdout, /< 2B hi$/m);
-  assert.match(hexSession.stdout, /< 2B\n  00000000  00 ff/m);
+  assert.match(hexSession.stdout, /< 2B\n {2}00000000 {2}00 ff/m);
   await server.stop("SIGTERM");
 
   const mp = `${dir.path}/mp.sock`;

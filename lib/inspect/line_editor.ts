@@ -72,6 +72,8 @@ export interface LineEditorOptions {
 
 const ESC = "\x1b";
 const CLEAR_LINE = "\r\x1b[K";
+/** ESC [ params final, ESC O letter, or ESC and one other character. */
+const ESCAPE_SEQUENCE = new RegExp(`^${ESC}(\\[[0-9;]*[~A-Za-z]|O[A-Za-z]|[^[O])`);
 
 /** A small line editor for a terminal in raw mode. History lasts for the session. */
 export class LineEditor implements LineSource {
@@ -236,7 +238,7 @@ export class LineEditor implements LineSource {
           return ch;
         }
         // ESC [ params final, or ESC O x.
-        const match = /^\x1b(\[[0-9;]*[~A-Za-z]|O[A-Za-z]|[^[O])/.exec(p);
+        const match = ESCAPE_SEQUENCE.exec(p);
         if (match) {
           this.#pending = p.slice(match[0].length);
           return match[0];
