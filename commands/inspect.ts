@@ -78,9 +78,9 @@ export const inspectFlags = {
   showMax: {
     kind: "parsed",
     parse: parseBytes,
-    brief: "Show at most BYTES of each message in the log (4k)",
+    brief: "Show at most BYTES of each message in the log (1k)",
     placeholder: "BYTES",
-    default: "4k",
+    default: "1k",
   },
 } as const;
 

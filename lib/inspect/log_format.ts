@@ -11,7 +11,7 @@
  * @module
  */
 import { escapeText, isPrintable } from "./escapes.ts";
-import { hexdump } from "./hexdump.ts";
+import { hexdumpBytes } from "./hexdump.ts";
 
 /** `c2s` is client to server (`>`), `s2c` server to client (`<`). */
 export type Dir = "c2s" | "s2c";
@@ -81,8 +81,31 @@ function textOf(bytes: Uint8Array, truncated: boolean): string {
   return escapeText(bytes);
 }
 
+const te = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Formatted event: text, or (for hexdumps) the same text as UTF-8 bytes. */
+export type Formatted = string | Uint8Array;
+
+/** Formatted event as text. */
+export function asText(formatted: Formatted): string {
+  return typeof formatted === "string" ? formatted : new TextDecoder().decode(formatted);
+}
+
 /** Build the formatter: one event in, its lines out (each ending in `\n`). */
-export function eventFormatter(options: EventFormatOptions): (event: InspectEvent) => string {
+export function eventFormatter(options: EventFormatOptions): (event: InspectEvent) => Formatted {
   const { format, color, json } = options;
   const paint = (key: string, lines: string[]) =>
     color
@@ -114,8 +137,10 @@ export function eventFormatter(options: EventFormatOptions): (event: InspectEven
         `${title} ${textOf(bytes, truncated)}${truncated ? ` … (${more} more bytes)` : ""}`,
       ]);
     }
-    const lines = [title, ...hexdump(bytes).map((line) => `  ${line}`)];
-    if (truncated) lines.push(`  … (${more} more bytes)`);
-    return paint(dir, lines);
+    const dump = hexdumpBytes(bytes, { indent: 2 });
+    const tail = truncated ? `  … (${more} more bytes)\n` : "";
+    if (color) return paint(dir, `${title}\n${latin1.decode(dump)}${tail}`.slice(0, -1).split("\n"));
+    // Bytes, not a string: hexdumps are most of a busy log, and this skips two conversions.
+    return concat([te.encode(`${title}\n`), dump, te.encode(tail)]);
   };
 }

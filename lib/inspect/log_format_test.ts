@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { clock, eventFormatter } from "./log_format.ts";
+import { asText, clock, type EventFormatOptions, eventFormatter, type InspectEvent } from "./log_format.ts";
 
 const te = new TextEncoder();
+const eventFormatterText = (options: EventFormatOptions) => {
+  const format = eventFormatter(options);
+  return (event: InspectEvent) => asText(format(event));
+};
 const t = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
 
 Deno.test("clock shows local time with milliseconds", () => {
@@ -9,7 +13,7 @@ Deno.test("clock shows local time with milliseconds", () => {
 });
 
 Deno.test("printable messages are one line of text with escapes", () => {
-  const format = eventFormatter({ format: "auto", color: false });
+  const format = eventFormatterText({ format: "auto", color: false });
   assert.equal(
     format({ kind: "data", t, conn: 3, dir: "c2s", size: 6, bytes: te.encode("hi\tyo\n") }),
     "03:04:05.067 #3 > 6B hi\\tyo\\n\n",
@@ -21,7 +25,7 @@ Deno.test("printable messages are one line of text with escapes", () => {
 });
 
 Deno.test("binary messages are a hexdump on continuation lines", () => {
-  const format = eventFormatter({ format: "auto", color: false });
+  const format = eventFormatterText({ format: "auto", color: false });
   assert.equal(
     format({ kind: "data", t, conn: 1, dir: "s2c", size: 3, bytes: Uint8Array.from([0, 1, 0x41]) }),
     "03:04:05.067 #1 < 3B\n" +
@@ -31,12 +35,12 @@ Deno.test("binary messages are a hexdump on continuation lines", () => {
 });
 
 Deno.test("--format text and hex force the view; truncated messages say so", () => {
-  const text = eventFormatter({ format: "text", color: false });
+  const text = eventFormatterText({ format: "text", color: false });
   assert.equal(
     text({ kind: "data", t, conn: 1, dir: "c2s", size: 10, bytes: Uint8Array.from([0x61, 0, 0xc3]) }),
     "03:04:05.067 #1 > 10B a\\x00 … (7 more bytes)\n",
   );
-  const hex = eventFormatter({ format: "hex", color: false });
+  const hex = eventFormatterText({ format: "hex", color: false });
   assert.match(hex({ kind: "data", t, conn: 1, dir: "c2s", size: 2, bytes: te.encode("hi") }), /\|hi\|/);
 });
 
@@ -45,7 +49,7 @@ Deno.test("msgpack messages show as JSON unless --format hex", () => {
     if (m[0] !== 0x81) throw new Error("no");
     return '{"a":1}';
   };
-  const format = eventFormatter({ format: "auto", color: false, json });
+  const format = eventFormatterText({ format: "auto", color: false, json });
   assert.equal(
     format({ kind: "data", t, conn: 1, dir: "c2s", size: 3, bytes: Uint8Array.from([0x81, 0xa1, 0x61]) }),
     '03:04:05.067 #1 > 3B {"a":1}\n',
@@ -53,7 +57,7 @@ Deno.test("msgpack messages show as JSON unless --format hex", () => {
 });
 
 Deno.test("colours wrap every line by direction", () => {
-  const format = eventFormatter({ format: "hex", color: true });
+  const format = eventFormatterText({ format: "hex", color: true });
   const out = format({ kind: "data", t, conn: 1, dir: "c2s", size: 1, bytes: Uint8Array.from([7]) });
   for (const line of out.trimEnd().split("\n")) {
     assert.ok(line.startsWith("\x1b[32m") && line.endsWith("\x1b[0m"));
@@ -61,7 +65,7 @@ Deno.test("colours wrap every line by direction", () => {
 });
 
 Deno.test("open, close, notes and skipped events", () => {
-  const format = eventFormatter({ format: "auto", color: false });
+  const format = eventFormatterText({ format: "auto", color: false });
   assert.equal(format({ kind: "open", t, conn: 2, text: "a -> b" }), "03:04:05.067 #2 open a -> b\n");
   assert.equal(
     format({ kind: "skipped", t, count: 5 }),

@@ -12,7 +12,7 @@
  * @module
  */
 import { type PartialWriter, writeAll } from "../io.ts";
-import type { InspectEvent } from "./log_format.ts";
+import type { Formatted, InspectEvent } from "./log_format.ts";
 
 /** Options for {@linkcode LogQueue}. */
 export interface LogQueueOptions {
@@ -27,7 +27,7 @@ const te = new TextEncoder();
 /** Queue of log events drained by one writer loop. */
 export class LogQueue {
   #out: PartialWriter;
-  #format: (event: InspectEvent) => string;
+  #format: (event: InspectEvent) => Formatted;
   #maxEvents: number;
   #maxBytes: number;
   #queue: InspectEvent[] = [];
@@ -38,7 +38,7 @@ export class LogQueue {
   /** Data events dropped so far. */
   skipped = 0;
 
-  constructor(out: PartialWriter, format: (event: InspectEvent) => string, options: LogQueueOptions = {}) {
+  constructor(out: PartialWriter, format: (event: InspectEvent) => Formatted, options: LogQueueOptions = {}) {
     this.#out = out;
     this.#format = format;
     this.#maxEvents = options.maxEvents ?? 4096;
@@ -73,9 +73,7 @@ export class LogQueue {
         this.#queue = [];
         this.#dataEvents = 0;
         this.#bytes = 0;
-        let text = "";
-        for (const event of batch) text += this.#format(event);
-        await writeAll(this.#out, te.encode(text));
+        await writeAll(this.#out, this.#render(batch));
       }
     } catch {
       // The log's reader went away (closed pipe): the traffic goes on without a log.
@@ -84,6 +82,39 @@ export class LogQueue {
     } finally {
       this.#writing = null;
     }
+  }
+
+  /** One buffer for a batch of events, so a batch costs one write. */
+  #render(batch: InspectEvent[]): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let text = "";
+    let total = 0;
+    for (const event of batch) {
+      const formatted = this.#format(event);
+      if (typeof formatted === "string") {
+        text += formatted;
+        continue;
+      }
+      if (text) {
+        parts.push(te.encode(text));
+        total += parts.at(-1)!.length;
+        text = "";
+      }
+      parts.push(formatted);
+      total += formatted.length;
+    }
+    if (text) {
+      parts.push(te.encode(text));
+      total += parts.at(-1)!.length;
+    }
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 
   /** Resolves once everything queued has been written. */

@@ -34,8 +34,10 @@ export class Recorder {
   #out: PartialWriter & { close?(): void };
   #highWater: number;
   #onError?: (error: unknown) => void;
-  #pending: string[] = [];
-  #pendingChars = 0;
+  /** Lines are encoded straight into this buffer; the writer swaps it with #spare. */
+  #active: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 20);
+  #fill = 0;
+  #spare: Uint8Array<ArrayBuffer> | null = new Uint8Array(1 << 20);
   #writing: Promise<void> | null = null;
   #failed = false;
   #drained: PromiseWithResolvers<void> | null = null;
@@ -64,7 +66,7 @@ export class Recorder {
 
   /** Bytes of a message (or chunk); read synchronously, so the caller may reuse them. */
   data(conn: number, dir: Dir, bytes: Uint8Array, t: number = Date.now()): void {
-    this.#push(`{"t":${t},"conn":${conn},"event":"data","dir":"${dir}","data":"${bytes.toBase64()}"}\n`);
+    this.#push(`{"t":${t},"conn":${conn},"event":"data","dir":"${dir}","data":"`, bytes.toBase64(), `"}\n`);
   }
 
   /** A connection closed. */
@@ -74,7 +76,7 @@ export class Recorder {
 
   /** True while more than the high-water mark is queued: the caller should wait. */
   get backlogged(): boolean {
-    return this.#pendingChars > this.#highWater;
+    return this.#fill > this.#highWater;
   }
 
   /** Resolves when the queue is back under half the high-water mark. */
@@ -84,26 +86,35 @@ export class Recorder {
     return this.#drained.promise;
   }
 
-  #push(line: string): void {
+  /** Append ASCII parts (JSON with base64 inside is ASCII: one byte per character). */
+  #push(...parts: string[]): void {
     if (this.#failed) return;
-    this.#pending.push(line);
-    this.#pendingChars += line.length;
+    let need = 0;
+    for (const part of parts) need += part.length;
+    if (this.#fill + need > this.#active.length) {
+      const grown = new Uint8Array(Math.max(this.#active.length * 2, this.#fill + need));
+      grown.set(this.#active.subarray(0, this.#fill));
+      this.#active = grown;
+    }
+    for (const part of parts) this.#fill += te.encodeInto(part, this.#active.subarray(this.#fill)).written;
     this.#writing ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
-        const batch = this.#pending;
-        this.#pending = [];
-        this.#pendingChars = 0;
+      while (this.#fill > 0) {
+        const full = this.#active;
+        const out = full.subarray(0, this.#fill);
+        this.#active = this.#spare ?? new Uint8Array(1 << 20);
+        this.#spare = null;
+        this.#fill = 0;
         this.#wake();
-        await writeAll(this.#out, te.encode(batch.length === 1 ? batch[0] : batch.join("")));
+        await writeAll(this.#out, out);
+        this.#spare = full;
       }
     } catch (error) {
       this.#failed = true;
-      this.#pending = [];
-      this.#pendingChars = 0;
+      this.#fill = 0;
       this.#wake();
       this.#onError?.(error);
     } finally {
@@ -112,7 +123,7 @@ export class Recorder {
   }
 
   #wake(): void {
-    if (this.#drained && this.#pendingChars <= this.#highWater / 2) {
+    if (this.#drained && this.#fill <= this.#highWater / 2) {
       this.#drained.resolve();
       this.#drained = null;
     }

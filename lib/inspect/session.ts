@@ -13,7 +13,7 @@ import type { Framing } from "../framing/types.ts";
 import { writeAll } from "../io.ts";
 import { isPeerGone } from "../relay.ts";
 import { describe } from "../server.ts";
-import type { InspectEvent } from "./log_format.ts";
+import { asText, type Formatted, type InspectEvent } from "./log_format.ts";
 import type { LineSource } from "./line_editor.ts";
 import { MessageCutter } from "./message_cutter.ts";
 
@@ -26,7 +26,7 @@ export interface SessionOptions {
   showMax: number;
   /** One typed line to message bytes; throws on bad input (reported, not sent). */
   parseLine: (line: string) => Uint8Array;
-  format: (event: InspectEvent) => string;
+  format: (event: InspectEvent) => Formatted;
   input: LineSource;
 }
 
@@ -36,7 +36,7 @@ export type SessionEnd = "quit" | "eof" | "closed";
 /** Run the session until `:quit`, end of input (after the far side finishes), or the far side closes. */
 export async function runSession(options: SessionOptions): Promise<SessionEnd> {
   const { conn, framing, maxFrame, showMax, parseLine, format, input } = options;
-  const show = (event: InspectEvent) => input.print(format(event));
+  const show = (event: InspectEvent) => input.print(asText(format(event)));
   const note = (text: string) => show({ kind: "note", t: Date.now(), text });
   const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
   let sent = 0;
