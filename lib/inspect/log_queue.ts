@@ -20,6 +20,11 @@ export interface LogQueueOptions {
   maxEvents?: number;
   /** Most message bytes held by waiting events. @default {4 MiB} */
   maxBytes?: number;
+  /**
+   * Milliseconds an event may wait for others to share its write: a busy connection then
+   * costs one write per batch, not per message. @default {5}
+   */
+  delay?: number;
 }
 
 const te = new TextEncoder();
@@ -34,6 +39,8 @@ export class LogQueue {
   #dataEvents = 0;
   #bytes = 0;
   #writing: Promise<void> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #delay: number;
   #broken = false;
   /** Data events dropped so far. */
   skipped = 0;
@@ -43,6 +50,7 @@ export class LogQueue {
     this.#format = format;
     this.#maxEvents = options.maxEvents ?? 4096;
     this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.#delay = options.delay ?? 5;
   }
 
   /**
@@ -63,6 +71,13 @@ export class LogQueue {
       this.#bytes += event.bytes.length;
     }
     this.#queue.push(event);
+    if (this.#writing || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => this.#flush(), this.#delay);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#writing ??= this.#drain();
   }
 
@@ -119,6 +134,7 @@ export class LogQueue {
 
   /** Resolves once everything queued has been written. */
   async close(): Promise<void> {
+    if (this.#timer !== undefined) this.#flush();
     while (this.#writing) await this.#writing;
   }
 }
