@@ -138,14 +138,20 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     const target = parseAddress(address);
     const conn = await connect(target);
     const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
-    const tty = Deno.stdin.isTerminal();
+    // The editor draws a prompt on stdout: only when both ends are a terminal.
+    const tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
     const input = tty
       ? new LineEditor(Deno.stdin, write, { prompt: "send> ", setRaw: (raw) => Deno.stdin.setRaw(raw) })
       : new PlainLines(Deno.stdin, write, flags.maxFrame * 4 + 2);
     if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
-    const { promise: interrupted, reject } = Promise.withResolvers<never>();
+    // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0). Either way
+    // the terminal leaves raw mode.
+    const { promise: signalled, resolve, reject } = Promise.withResolvers<void>();
     const onSigint = () => reject(new InterruptedError("Interrupted"));
+    const onStop = () => resolve();
     Deno.addSignalListener("SIGINT", onSigint);
+    Deno.addSignalListener("SIGTERM", onStop);
+    Deno.addSignalListener("SIGHUP", onStop);
     try {
       await Promise.race([
         runSession({
@@ -157,10 +163,12 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
           format: formatter,
           input,
         }),
-        interrupted,
+        signalled,
       ]);
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onStop);
+      Deno.removeSignalListener("SIGHUP", onStop);
       input.close();
       conn.close();
     }
@@ -243,6 +251,10 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     Deno.addSignalListener(signal, handler);
     return [signal, handler] as const;
   });
+  // Even a crash puts an intercepted socket back (the exception still ends the process).
+  const onCrash = () => restore();
+  globalThis.addEventListener("error", onCrash);
+  globalThis.addEventListener("unhandledrejection", onCrash);
   Deno.stderr.writeSync(te.encode(`listening on ${listening}\n`));
   if (interception) {
     log("info", `moved ${interception.path} to ${interception.aside}; it goes back on exit`);
@@ -251,6 +263,8 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     await proxy.run();
   } finally {
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    globalThis.removeEventListener("error", onCrash);
+    globalThis.removeEventListener("unhandledrejection", onCrash);
     restore();
     listener.close();
     await queue.close();

@@ -351,7 +351,7 @@ Deno.test("inspect proxy: a log nobody reads falls behind, the traffic does not"
     // From a file: run() feeds stdin before reading stdout, which would deadlock on 3 MB.
     const input = `${dir.path}/input.txt`;
     await Deno.writeTextFile(input, lines);
-    const sent = await run("sh", ["-c", `"${IPCAT}" send -f raw "${proxyPath}" < "${input}"`]);
+    const sent = await run("sh", ["-c", `"${IPCAT}" send --timeout 30s -f raw "${proxyPath}" < "${input}"`]);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(sent.stdout, lines);
     child.kill("SIGTERM");
@@ -454,6 +454,19 @@ Deno.test("inspect --intercept --count: exits after N connections and restores",
   assert.match(inspector.stdout.text, /#2 > 6B second/);
   assert.equal((await pyClient(svc, "burst", [te.encode("third\n")])).length, 6);
   assert.doesNotMatch(inspector.stdout.text, /third/);
+  await server.stop("SIGTERM");
+});
+
+Deno.test("inspect --intercept: SIGINT restores the socket and exits 130", async () => {
+  await using dir = await tempDir();
+  const svc = `${dir.path}/app.sock`;
+  await using server = await startListening(IPCAT, ["serve", "--echo", svc]);
+  const original = await inode(svc);
+  await using inspector = await startInspect(["--intercept", svc]);
+  const status = await inspector.stop("SIGINT");
+  assert.equal(status.code, 130, inspector.stderr.text);
+  assert.equal(await inode(svc), original);
+  assert.equal((await ipcat(["send", svc, "ok"])).stdout, "ok\n");
   await server.stop("SIGTERM");
 });
 
