@@ -145,7 +145,7 @@ Examples:
 const routes = buildRouteMap({
   routes: { serve: serveCommand, send: sendCommand, inspect: inspectCommand },
   docs: {
-    brief: "socat for messages: serve, send, inspect over Unix sockets and TCP with framing",
+    brief: "socat for messages: serve, send over Unix sockets and TCP with framing",
   },
 });
 
@@ -165,9 +165,7 @@ const app = buildApplication(routes, {
       exceptionWhileRunningCommand: (error: unknown) => errorLine(error),
       noCommandRegisteredForInput: ({ input, corrections }) =>
         `ipcat: no command "${input}"${
-          corrections.length
-            ? `; did you mean ${corrections.join(" or ")}?`
-            : " (commands: serve, send, inspect)"
+          corrections.length ? `; did you mean ${corrections.join(" or ")}?` : " (commands: serve, send)"
         }`,
     }),
   },
