@@ -561,12 +561,18 @@ Deno.test("inspect ADDR: -e hex input, msgpack as JSON, the far side closing end
   await sinkServer.stop("SIGTERM");
 });
 
-const tmux = (...args: string[]) => run("tmux", ["-L", `ipcat-test-${Deno.pid}`, ...args]);
+/** A tmux client for a server of its own: a killed server's name is never reused, so no race. */
+let tmuxServers = 0;
+function tmuxServer() {
+  const name = `ipcat-test-${Deno.pid}-${++tmuxServers}`;
+  return (...args: string[]) => run("tmux", ["-L", name, ...args]);
+}
 
 Deno.test({
   name: "inspect ADDR on a terminal (tmux): prompt, editing, history, messages arriving while typing",
   ignore: !have("tmux"),
   async fn() {
+    const tmux = tmuxServer();
     await using dir = await tempDir();
     const svc = `${dir.path}/app.sock`;
     const exitFile = `${dir.path}/exit`;
@@ -632,6 +638,7 @@ Deno.test({
   name: "inspect ADDR on a terminal (tmux): Ctrl-C exits 130",
   ignore: !have("tmux"),
   async fn() {
+    const tmux = tmuxServer();
     await using dir = await tempDir();
     const svc = `${dir.path}/app.sock`;
     const exitFile = `${dir.path}/exit`;
@@ -655,6 +662,56 @@ Deno.test({
     } finally {
       await tmux("kill-server");
     }
+    await server.stop("SIGTERM");
+  },
+});
+
+Deno.test({
+  name: "inspect colours by direction on a terminal only, and never with --no-color or NO_COLOR",
+  ignore: !have("tmux"),
+  async fn() {
+    await using dir = await tempDir();
+    const svc = `${dir.path}/app.sock`;
+    await using server = await startListening(IPCAT, ["serve", "--echo", svc]);
+    const GREEN = "\x1b[32m";
+    // A session on a terminal: its stdout is the terminal.
+    const show = async (env: string, flags: string) => {
+      const tmux = tmuxServer();
+      const exitFile = `${dir.path}/exit-${flags.length}-${env.length}`;
+      const started = await tmux(
+        "new-session",
+        "-d",
+        `${env} ${IPCAT} inspect ${flags} ${svc}; echo EXIT=$? > ${exitFile}; sleep 30`,
+      );
+      assert.equal(started.code, 0, started.stderr);
+      try {
+        await until(
+          async () => /send>/.test((await tmux("capture-pane", "-p")).stdout),
+          10_000,
+          "the prompt",
+        ).catch(async (error) => {
+          throw new Error(
+            `${error.message}; pane: ${JSON.stringify((await tmux("capture-pane", "-p")).stdout)}`,
+          );
+        });
+        await tmux("send-keys", "hi", "Enter");
+        await until(
+          async () => /< 2B hi/.test((await tmux("capture-pane", "-p")).stdout),
+          10_000,
+          "the echo",
+        );
+        return (await tmux("capture-pane", "-p", "-e")).stdout;
+      } finally {
+        await tmux("kill-server");
+      }
+    };
+    assert.ok((await show("env -u NO_COLOR", "")).includes(GREEN));
+    assert.ok(!(await show("env -u NO_COLOR", "--no-color")).includes(GREEN));
+    assert.ok(!(await show("env NO_COLOR=1", "")).includes(GREEN));
+    // Not a terminal: no colour even without NO_COLOR.
+    const piped = await run("env", ["-u", "NO_COLOR", IPCAT, "inspect", svc], { stdin: "hi\n" });
+    assert.match(piped.stdout, /> 2B hi/);
+    assert.ok(!piped.stdout.includes("\x1b["));
     await server.stop("SIGTERM");
   },
 });
