@@ -258,6 +258,34 @@ for (const framing of FRAMINGS) {
         assert.equal(viaProxy.code, 0, viaProxy.stderr);
         assert.equal(viaProxy.stdout, viaDirect.stdout);
         assert.equal(viaProxy.stdout, framing === "msgpack" ? '{"x":[1,2]}\n"two"\n' : "one\ntwo\n");
+
+        // ipcat on both ends: send -> inspect -> serve --echo, all in this framing.
+        const svc2 = `${dir.path}/svc2.sock`;
+        const record2 = `${dir.path}/rec2.jsonl`;
+        await using _server = await startListening(IPCAT, ["serve", "--echo", "-f", framing, svc2]);
+        await using proxy2 = await startInspect([
+          `${dir.path}/p2.sock`,
+          "--target",
+          svc2,
+          "-f",
+          framing,
+          "--record",
+          record2,
+        ]);
+        const both = await ipcat(["send", "-f", framing, `${dir.path}/p2.sock`, ...args]);
+        assert.equal(both.stdout, viaDirect.stdout);
+        assert.equal((await proxy2.stop("SIGTERM")).code, 0);
+        const sent = parseFraming(framing).encode(
+          framing === "msgpack" ? [msgpack({ x: [1, 2] }), msgpack("two")] : args.map((a) => te.encode(a)),
+        );
+        const recorded2 = await readRecording(record2);
+        assert.deepEqual(recordedBytes(recorded2, 1, "c2s"), sent);
+        assert.deepEqual(recordedBytes(recorded2, 1, "s2c"), sent);
+        assert.equal(
+          proxy2.stdout.lines.filter((l) => / #1 [<>] \d+B /.test(l)).length,
+          4,
+          proxy2.stdout.text,
+        );
       }
       const status = await proxy.stop("SIGTERM");
       assert.equal(status.code, 0, proxy.stderr.text);
