@@ -55,18 +55,13 @@ export const sendFlags = {
   },
 } as const;
 
-/** Where the messages come from: the arguments, or stdin as the SPEC describes. */
-async function* messageSource(
-  args: readonly string[],
+/** Messages from stdin, as the SPEC describes: per line, all as one, or streamed (raw). */
+async function* stdinMessages(
   codec: MessageCodec,
   framing: string,
   encoding: Encoding,
   maxFrame: number,
 ): AsyncGenerator<Uint8Array[]> {
-  if (args.length > 0 && !(args.length === 1 && args[0] === "-")) {
-    yield args.map((arg) => codec.parse(arg));
-    return;
-  }
   if (framing === "raw" && encoding === "text") {
     for await (const chunk of chunks(Deno.stdin)) yield [chunk];
     return;
@@ -105,6 +100,11 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   const codec = await messageCodec(encoding, framingName);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+  const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
+  // Arguments are checked before connecting: bad input never reaches the server.
+  const batches = fromStdin
+    ? stdinMessages(codec, framingName, encoding, flags.maxFrame)
+    : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -123,7 +123,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
       await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,
-        batches: messageSource(messages, codec, framingName, encoding, flags.maxFrame),
+        batches,
         onReplies: (replies) => writeAllSync(Deno.stdout, codec.format(replies)),
         replies: flags.replies,
         keepOpen: flags.keepOpen,
