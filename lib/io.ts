@@ -8,6 +8,12 @@ import type { FrameDecoder } from "./framing/types.ts";
 /** Size of one socket read on framed paths. */
 export const READ_SIZE = 64 * 1024;
 
+/**
+ * First read size of {@linkcode readMessages}. An idle connection holds its read buffer, so
+ * a thousand idle clients at 64 KiB each would pin 64 MB: start small, grow on full reads.
+ */
+const FIRST_READ_SIZE = 4 * 1024;
+
 /** Anything with a `write` that may write only part of its input. */
 export interface PartialWriter {
   write(data: Uint8Array): Promise<number>;
@@ -47,9 +53,11 @@ export async function readMessages(
   options: ReadMessagesOptions = {},
 ): Promise<boolean> {
   const { signal, onBusy } = options;
+  let size = FIRST_READ_SIZE;
   while (!signal?.aborted) {
-    const buffer = new Uint8Array(READ_SIZE);
+    const buffer = new Uint8Array(size);
     const n = await conn.read(buffer);
+    if (n === size && size < READ_SIZE) size *= 4;
     onBusy?.(true);
     try {
       const messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
