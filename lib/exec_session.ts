@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { describeStatus, forwardLines, GroupChild } from "./_child.ts";
+import { Child, describeStatus, forwardLines } from "./_child.ts";
 import { writeAll } from "./io.ts";
 import { isPeerGone } from "./relay.ts";
 import type { LogLevel, Session } from "./server.ts";
@@ -32,7 +32,7 @@ export async function execSession(session: Session, options: ExecOptions): Promi
   const { conn, id } = session;
   // This mode ends its own connection on stop: CMD is terminated, its last output delivered.
   session.busy = true;
-  const child = new GroupChild(argv, { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer });
+  const child = new Child(argv, { env: { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer }, ownGroup: true });
   log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
   const { stdin, stdout, stderr } = child.process;
   const gone = (why: string) => {

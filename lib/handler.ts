@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { describeStatus, forwardLines, GroupChild } from "./_child.ts";
+import { Child, describeStatus, forwardLines } from "./_child.ts";
 import { Slots } from "./_slots.ts";
 import { concatBytes } from "./framing/_bytes.ts";
 import type { Framing } from "./framing/types.ts";
@@ -201,9 +201,9 @@ export class HandlerService {
     dead: AbortSignal,
   ): Promise<Outcome> {
     const { argv, maxFrame, log, timeout, framing } = this.#options;
-    let child: GroupChild;
+    let child: Child;
     try {
-      child = new GroupChild(argv, env);
+      child = new Child(argv, { env });
     } catch (error) {
       return { fatal: `cannot start handler: ${(error as Error).message}` };
     }
