@@ -124,10 +124,10 @@ Deno.test("faults: clients vanishing mid-message, mid-reply or mid-handler leak 
   assert.equal((await server.stop("SIGTERM")).code, 0);
 });
 
-Deno.test("faults: --echo and --broadcast leak no descriptor when clients vanish mid-stream", async () => {
-  for (const mode of ["--echo", "--broadcast"]) {
+Deno.test("faults: --echo, --broadcast, --exec leak no descriptor or process when clients vanish", async () => {
+  for (const mode of [["--echo"], ["--broadcast"], ["--exec", "cat"]]) {
     await using dir = await tempDir();
-    await using server = await startServe([mode, `${dir.path}/s.sock`]);
+    await using server = await startServe([...mode, `${dir.path}/s.sock`]);
     const pid = server.child.pid;
     const warm = await ipcat(["send", server.address, "x"]);
     assert.equal(warm.code, 0);
@@ -139,6 +139,7 @@ Deno.test("faults: --echo and --broadcast leak no descriptor when clients vanish
       conn.close();
     }
     await until(() => fdCount(pid) <= before, 10000, `${mode}: descriptors back to ${before}`);
+    await until(() => childrenOf(pid).length === 0, 10000, `${mode}: no child left`);
     const after = await ipcat(["send", server.address, "y"]);
     assert.equal(after.code, 0);
   }
