@@ -62,9 +62,12 @@ const serveCommand = buildCommand<ServeFlags, [string], CommandContext>({
     positional: { kind: "tuple", parameters: [addressParam] },
   },
   docs: {
-    brief: "Listen; print or echo each message",
+    brief: "Listen; print, echo, handle or relay each message",
     fullDescription: `Listen on ADDR and print every message received to stdout (default),
-or reply to each message with itself (--echo).
+or run one mode: --echo replies with each message; --handle CMD runs CMD per message (message
+on stdin, stdout is the reply); --exec CMD runs CMD per connection on its raw bytes (like
+nc -e); --broadcast relays each message to every other client. CMD is split like a shell
+would, never run through one: write sh -c '...' for shell syntax.
 
 Prints "listening on ADDR" on stderr once it accepts connections. Stops on SIGINT/SIGTERM
 or after --count messages, removing the socket file it created.
@@ -72,7 +75,11 @@ or after --count messages, removing the socket file it created.
 Examples:
   ipcat serve /tmp/app.sock                      print each line received
   ipcat serve --echo -f length tcp:0             echo length-prefixed messages; port on stderr
-  ipcat serve --count 1 -e hex /tmp/app.sock     print one message as hex, then exit`,
+  ipcat serve --count 1 -e hex /tmp/app.sock     print one message as hex, then exit
+  ipcat serve --handle 'tr a-z A-Z' /tmp/up.sock     an RPC service: one process per message
+  ipcat serve --handle "sh -c 'wc -c'" --jobs 4 tcp:9000
+  ipcat serve --exec 'sh -i' /tmp/shell.sock     a shell per connection (inetd-style)
+  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock`,
   },
 });
 
