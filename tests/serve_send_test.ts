@@ -240,7 +240,7 @@ Deno.test("serve: socket file safety: stale replaced, live is 69, a regular file
     })(),
     stale,
   );
-  await using server = await startServe(["--echo", stale]);
+  await using _server = await startServe(["--echo", stale]);
   assert.equal((await ipcat(["send", stale, "ok"])).stdout, "ok\n");
 
   const live = await ipcat(["serve", stale]);
