@@ -50,7 +50,8 @@ i=$(median3 "${ip[@]}") s=$(median3 "${so[@]}") b=$(median3 "${sb[@]}")
 row "raw 1 GiB, cat | pipe unix: vs socat -u" "$(rate $SIZE "$i")" "$(rate $SIZE "$s")" "$(ratio "$s" "$i")" ">= 1.0x"
 row "raw 1 GiB, cat | pipe unix: vs socat -b 262144" "$(rate $SIZE "$i")" "$(rate $SIZE "$b")" "$(ratio "$b" "$i")" ">= 0.9x"
 
-# Peak RSS with a consumer reading 64 KiB every millisecond (~60 MB/s): backpressure.
+# Peak RSS with a consumer reading 64 KiB then sleeping 1 ms (~60 MB/s): backpressure.
+# slow_rss pipe|file CMD...: peak RSS of CMD in MB, stdin through a pipe or from the file.
 slow_rss() {
   rm -f "$SOCK"
   python3 -c '
@@ -62,13 +63,22 @@ while c.recv(65536):
 ' "$SOCK" &
   sinks+=($!)
   while [ ! -S "$SOCK" ]; do sleep 0.01; done
-  /usr/bin/time -f %M -o "$dir/rss" "$@" < "$DATA" > /dev/null
+  if [ "$1" = file ]; then
+    shift
+    /usr/bin/time -f %M -o "$dir/rss" "$@" < "$DATA" > /dev/null
+  else
+    shift
+    cat "$DATA" | /usr/bin/time -f %M -o "$dir/rss" "$@" > /dev/null
+  fi
   wait "${sinks[-1]}" 2>/dev/null || true
   echo $(( $(cat "$dir/rss") / 1024 ))
 }
-r_ip=$(slow_rss "$IPCAT" pipe "unix:$SOCK")
-r_so=$(slow_rss socat -u STDIN "UNIX-CONNECT:$SOCK")
-row "peak RSS, 1 GiB to a slow reader (MB)" "$r_ip MB" "$r_so MB" "-" "<= 64 MB"
+# stdin a pipe (the worker path) and a regular file (read on the main thread).
+r_pipe=$(slow_rss pipe "$IPCAT" pipe "unix:$SOCK")
+r_file=$(slow_rss file "$IPCAT" pipe "unix:$SOCK")
+r_so=$(slow_rss pipe socat -u STDIN "UNIX-CONNECT:$SOCK")
+row "peak RSS, cat 1 GiB | pipe, slow reader" "$r_pipe MB" "$r_so MB" "-" "<= 64 MB"
+row "peak RSS, pipe < 1 GiB file, slow reader" "$r_file MB" "-" "-" "<= 64 MB"
 
 # Re-framing: 1,000,000 lines of 63 bytes + \n, lines -> length:u32be.
 LINES="$dir/lines"

@@ -380,3 +380,13 @@ Deno.test("pipe: interoperates with nc -l as the far side", { ignore: !have("nc"
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(ncOut.lines, ["one", "two"]);
 });
+
+Deno.test("pipe: a child that closes stdout but ignores SIGTERM is killed, and ipcat exits", async () => {
+  const result = await within(
+    ipcat(["pipe", `exec:sh -c 'trap "" TERM; exec sleep 30 >&-'`], { stdin: "x" }),
+    15_000,
+    "ipcat with a child ignoring SIGTERM",
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "");
+});

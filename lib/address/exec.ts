@@ -75,19 +75,23 @@ export class ExecConnection implements Connection {
     await this.#writer.close().catch(() => {});
   }
 
+  /** Send `signal` to the child if it still runs. */
+  kill(signal: Deno.Signal): void {
+    if (!this.#running) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+
   close(): void {
     this.#reader.cancel().catch(() => {});
     if (!this.#stdinClosed) {
       this.#stdinClosed = true;
       this.#writer.abort().catch(() => {});
     }
-    if (this.#running) {
-      try {
-        this.#child.kill("SIGTERM");
-      } catch {
-        // It exited meanwhile.
-      }
-    }
+    this.kill("SIGTERM");
   }
 
   get readable(): ReadableStream<Uint8Array> {
