@@ -10,6 +10,8 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { execTransport } from "./exec.ts";
+import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
 import { unixTransport } from "./unix.ts";
@@ -20,6 +22,8 @@ export type { Address, Connection, Listener, ListenOptions, Transport } from "./
 export const TRANSPORTS: readonly Transport[] = [
   unixTransport as Transport,
   tcpTransport as Transport,
+  stdioTransport as Transport,
+  execTransport as Transport,
 ];
 
 /** The accepted address forms, one per line, for help text and error hints. */
@@ -51,6 +55,8 @@ export function parseAddress(text: string): Address {
   const scheme = /^([a-z][a-z0-9+-]*):/i.exec(text)?.[1] ?? "";
   const transport = TRANSPORTS.find((t) => t.scheme === scheme);
   if (transport) return transport.parse(text.slice(scheme.length + 1));
+  const bare = scheme ? undefined : TRANSPORTS.find((t) => t.bare?.(text));
+  if (bare) return bare.parse(text);
   if (!scheme && (text.includes("/") || text.endsWith(".sock"))) return unixTransport.parse(text);
   const schemes = TRANSPORTS.map((t) => t.scheme);
   const close = scheme ? schemes.find((s) => editDistance(s, scheme) <= 2) : undefined;
