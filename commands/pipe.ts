@@ -139,7 +139,7 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
     await Promise.race([run(), interrupted]);
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
-    clearInterval(ticker);
+    if (ticker !== undefined) clearInterval(ticker);
     if (live) {
       try {
         Deno.stderr.writeSync(te.encode("\r\x1b[K"));

@@ -49,7 +49,7 @@ export class Child {
     }).spawn();
     this.status = this.process.status.finally(() => {
       this.#exited = true;
-      clearTimeout(this.#killTimer);
+      if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
       // What it started and left running gets the same end.
       if (this.terminated) this.#signal("SIGKILL");
     });

@@ -229,7 +229,7 @@ export class HandlerService {
     const output = await readAtMost(stdout, limit);
     if (output === null) child.terminate("reply too large");
     const status = await child.status;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     dead.removeEventListener("abort", onDead);
     await Promise.all([fed, errors]);
     if (!child.terminated && !status.success) {
