@@ -12,10 +12,17 @@ import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe.ts";
 import { Meter } from "../lib/progress.ts";
 import { encodedLines } from "../lib/reframe.ts";
-import { type CommonFlags, type FramingFlags, stderrLog } from "./_common.ts";
+import {
+  type CommonFlags,
+  connectOptions,
+  type ConnectTlsFlags,
+  connectTlsFlags,
+  type FramingFlags,
+  stderrLog,
+} from "./_common.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags {
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
   readonly from?: string;
   readonly to?: string;
   readonly progress: boolean;
@@ -23,6 +30,7 @@ export interface PipeFlags extends CommonFlags, FramingFlags {
 
 /** Stricli definitions of the `pipe`-only flags. */
 export const pipeFlags = {
+  ...connectTlsFlags,
   from: {
     kind: "parsed",
     parse: String,
@@ -115,9 +123,10 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
   const conns: Connection[] = [];
   try {
     const run = async () => {
-      const left = await connect(a);
+      const tls = await connectOptions(flags);
+      const left = await connect(a, tls);
       conns.push(left);
-      const right = await connect(b);
+      const right = await connect(b, tls);
       conns.push(right);
       log("verbose", `piping ${a.text} <-> ${b.text}`);
       if (live) {

@@ -13,10 +13,17 @@ import { parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/io.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import { chunks, lineMessages, readAll } from "../lib/stdin.ts";
-import { type CommonFlags, type FramingFlags, parseCount } from "./_common.ts";
+import {
+  type CommonFlags,
+  connectOptions,
+  type ConnectTlsFlags,
+  connectTlsFlags,
+  type FramingFlags,
+  parseCount,
+} from "./_common.ts";
 
 /** Flags of `send`. */
-export interface SendFlags extends CommonFlags, FramingFlags {
+export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
   readonly keepOpen: boolean;
   readonly replies?: number;
   readonly noReply: boolean;
@@ -26,6 +33,7 @@ export interface SendFlags extends CommonFlags, FramingFlags {
 
 /** Stricli definitions of the `send`-only flags. */
 export const sendFlags = {
+  ...connectTlsFlags,
   keepOpen: {
     kind: "boolean",
     brief: "Do not half-close; stop after one reply per message sent",
@@ -119,7 +127,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   Deno.addSignalListener("SIGINT", onSigint);
   try {
     const run = async () => {
-      conn = await connectWithWait(address, waitMs);
+      conn = await connectWithWait(address, waitMs, await connectOptions(flags));
       await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,

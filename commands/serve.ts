@@ -13,10 +13,18 @@ import { HandlerService } from "../lib/handler.ts";
 import { readMessages, writeAll, writeAllSync } from "../lib/io.ts";
 import { parseProgram } from "../lib/program.ts";
 import { Server, type Session } from "../lib/server.ts";
-import { type CommonFlags, type FramingFlags, parseCount, stderrLog } from "./_common.ts";
+import {
+  type CommonFlags,
+  type FramingFlags,
+  listenTls,
+  type ListenTlsFlags,
+  listenTlsFlags,
+  parseCount,
+  stderrLog,
+} from "./_common.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
   readonly echo: boolean;
   readonly handle?: string;
   readonly exec?: string;
@@ -31,6 +39,7 @@ export interface ServeFlags extends CommonFlags, FramingFlags {
 
 /** Stricli definitions of the `serve`-only flags. */
 export const serveFlags = {
+  ...listenTlsFlags,
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
   handle: {
     kind: "parsed",
@@ -131,7 +140,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     : [];
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
-  const listener = await listen(address, { mode });
+  const listener = await listen(address, { mode, tls: await listenTls(flags) });
   const server = new Server(listener, { log, count: flags.count, maxConnections: flags.maxConnections });
   const onSignal = () => server.stop();
   Deno.addSignalListener("SIGINT", onSignal);

@@ -13,15 +13,17 @@ import { UsageError } from "../errors.ts";
 import { execTransport } from "./exec.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
-import type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
+import { tlsTransport } from "./tls.ts";
+import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 import { unixTransport } from "./unix.ts";
 
-export type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
+export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 /** Every transport, in the order help text lists them. */
 export const TRANSPORTS: readonly Transport[] = [
   unixTransport as Transport,
   tcpTransport as Transport,
+  tlsTransport as Transport,
   stdioTransport as Transport,
   execTransport as Transport,
 ];
@@ -76,12 +78,12 @@ function transportOf(address: Address): Transport {
 }
 
 /** Open a connection to `address`. */
-export function connect(address: Address): Promise<Connection> {
+export function connect(address: Address, options: ConnectOptions = {}): Promise<Connection> {
   const transport = transportOf(address);
   if (!transport.connect) {
     throw new UsageError(`Cannot connect to ${address.text}: ${address.scheme}: is not a connect address`);
   }
-  return transport.connect(address);
+  return transport.connect(address, options);
 }
 
 /** Listen on `address`. */

@@ -40,6 +40,14 @@ export interface Listener {
 export interface ListenOptions {
   /** Socket file mode for Unix sockets. @default {0o600} */
   mode?: number;
+  /** Certificate chain and private key (PEM) for `tls:` listeners. */
+  tls?: { cert: string; key: string };
+}
+
+/** Options for connecting. */
+export interface ConnectOptions {
+  /** Extra trusted CA certificates (PEM) for `tls:`, e.g. a private CA. */
+  caCerts?: string[];
 }
 
 /** A parsed address: plain data, nothing opened yet. */
@@ -63,6 +71,6 @@ export interface Transport<A extends Address = Address> {
   bare?(text: string): boolean;
   /** Parse the text after `scheme:` (or the whole argument it claims as bare); throw `UsageError` when malformed. */
   parse(rest: string): A;
-  connect?(address: A): Promise<Connection>;
+  connect?(address: A, options: ConnectOptions): Promise<Connection>;
   listen?(address: A, options: ListenOptions): Promise<Listener>;
 }
