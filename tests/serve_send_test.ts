@@ -347,3 +347,11 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("send: under msgpack, hex input must be exactly one value (exit 65 before connecting)", async () => {
+  for (const hex of ["0102", "92", "c1"]) {
+    const r = await ipcat(["send", "-f", "msgpack", "-e", "hex", "/tmp/ipcat-none.sock", hex]);
+    assert.equal(r.code, 65, `${hex}: ${r.stderr}`);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1);
+  }
+});
