@@ -115,6 +115,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
     : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;
+  let stdoutClosed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
   if (timeoutMs !== undefined) {
@@ -132,13 +133,23 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
         framing,
         maxFrame: flags.maxFrame,
         batches,
-        onReplies: (replies) => writeAllSync(Deno.stdout, codec.format(replies)),
+        onReplies: (replies) => {
+          try {
+            writeAllSync(Deno.stdout, codec.format(replies));
+          } catch (error) {
+            stdoutClosed = error instanceof Deno.errors.BrokenPipe;
+            throw error;
+          }
+        },
         replies: flags.replies,
         keepOpen: flags.keepOpen,
         noReply: flags.noReply,
       });
     };
     await Promise.race([run(), stopped]);
+  } catch (error) {
+    // stdout closed (`ipcat send ... | head -1`): the reader has what it wanted.
+    if (!(error instanceof Deno.errors.BrokenPipe && stdoutClosed)) throw error;
   } finally {
     // Touching clearTimeout at all loads Deno's Node timers (~10 ms): only when used.
     if (timer !== undefined) clearTimeout(timer);

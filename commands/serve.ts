@@ -148,6 +148,17 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
 
   const take = (n: number) => server.take(n);
+  // stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left.
+  const printed = (bytes: Uint8Array) => {
+    try {
+      writeAllSync(Deno.stdout, bytes);
+      return true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      log("verbose", "stdout closed; stopping");
+      return false;
+    }
+  };
   const handlers = serveMode === "handle"
     ? new HandlerService({
       argv,
@@ -174,7 +185,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
       const messages = received.length > 0 ? received.slice(0, server.take(received.length)) : received;
       if (messages.length === 0) return;
       if (flags.echo) await writeAll(conn, framing.encode(messages));
-      else writeAllSync(Deno.stdout, codec.format(messages));
+      else if (!printed(codec.format(messages))) server.stop();
     }, { signal: session.stopping, onBusy });
   };
   try {

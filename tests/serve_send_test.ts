@@ -355,3 +355,38 @@ Deno.test("send: under msgpack, hex input must be exactly one value (exit 65 bef
     assert.equal(r.stderr.trimEnd().split("\n").length, 1);
   }
 });
+
+Deno.test("stdout closed early (| head -1): serve stops cleanly, send exits 0", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/head.sock`;
+  // The serve pipeline ends once head has its line and serve notices stdout is gone.
+  const pipeline = spawn("bash", [
+    "-c",
+    `set -o pipefail; "$0" serve "$1" 2>"$1.log" | head -1; echo "serve exit \${PIPESTATUS[0]}"`,
+    IPCAT,
+    path,
+  ]);
+  const first = await ipcat(["send", "--wait", "5s", "-n", path], { stdin: "one\ntwo\n" });
+  assert.equal(first.code, 0, first.stderr);
+  // A later message finds stdout closed (once head has exited) and serve stops.
+  let ended = false;
+  const output = pipeline.output().finally(() => ended = true);
+  for (let i = 0; i < 100 && !ended; i++) {
+    const more = await ipcat(["send", "-n", path], { stdin: "more\n" });
+    assert.ok(more.code === 0 || more.code === 69, more.stderr);
+  }
+  const out = new TextDecoder().decode((await output).stdout);
+  assert.equal(out, "one\nserve exit 0\n");
+  assert.equal(await exists(path), false);
+
+  await using echo = await startServe(["--echo", `${dir.path}/e.sock`]);
+  const head = await run("bash", [
+    "-c",
+    `seq 100000 | "$0" send --keep-open "$1" | head -2; exit \${PIPESTATUS[1]}`,
+    IPCAT,
+    echo.address,
+  ]);
+  assert.equal(head.code, 0, head.stderr);
+  assert.equal(head.stdout, "1\n2\n");
+  assert.equal(head.stderr, "");
+});
