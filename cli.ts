@@ -17,6 +17,7 @@ import { commonAliases, commonFlags, framingFlags } from "./commands/_common.ts"
 import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
+import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
 import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
 import { describe } from "./lib/server.ts";
 
@@ -63,9 +64,12 @@ const serveCommand = buildCommand<ServeFlags, [string], CommandContext>({
     positional: { kind: "tuple", parameters: [addressParam] },
   },
   docs: {
-    brief: "Listen; print or echo each message",
+    brief: "Listen; print, echo, handle or relay each message",
     fullDescription: `Listen on ADDR and print every message received to stdout (default),
-or reply to each message with itself (--echo).
+or run one mode: --echo replies with each message; --handle CMD runs CMD per message (message
+on stdin, stdout is the reply); --exec CMD runs CMD per connection on its raw bytes (like
+nc -e); --broadcast relays each message to every other client. CMD is split like a shell
+would, never run through one: write sh -c '...' for shell syntax.
 
 Prints "listening on ADDR" on stderr once it accepts connections. Stops on SIGINT/SIGTERM
 or after --count messages, removing the socket file it created.
@@ -73,7 +77,11 @@ or after --count messages, removing the socket file it created.
 Examples:
   ipcat serve /tmp/app.sock                      print each line received
   ipcat serve --echo -f length tcp:0             echo length-prefixed messages; port on stderr
-  ipcat serve --count 1 -e hex /tmp/app.sock     print one message as hex, then exit`,
+  ipcat serve --count 1 -e hex /tmp/app.sock     print one message as hex, then exit
+  ipcat serve --handle 'tr a-z A-Z' /tmp/up.sock     an RPC service: one process per message
+  ipcat serve --handle "sh -c 'wc -c'" --jobs 4 tcp:9000
+  ipcat serve --exec 'sh -i' /tmp/shell.sock     a shell per connection (inetd-style)
+  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock`,
   },
 });
 
@@ -142,8 +150,46 @@ Examples:
   },
 });
 
+const pipeCommandRoute = buildCommand<PipeFlags, [string, string?], CommandContext>({
+  func: command(pipeCommand),
+  parameters: {
+    flags: { ...commonFlags, ...framingFlags, ...pipeFlags },
+    aliases: commonAliases,
+    positional: {
+      kind: "tuple",
+      parameters: [
+        { ...addressParam, brief: "Address: unix:PATH, PATH, tcp:HOST:PORT, -, exec:CMD" },
+        {
+          brief: "Second address; without it, ADDR is joined to stdin/stdout",
+          parse: String,
+          placeholder: "ADDR2",
+          optional: true,
+        },
+      ],
+    },
+  },
+  docs: {
+    brief: "Bridge stdin/stdout (or two addresses) both ways",
+    fullDescription: `Join stdin/stdout to ADDR both ways (or ADDR to ADDR2); each address may
+also be - (stdin/stdout) or exec:CMD (a child's stdin/stdout; no shell unless exec:sh -c '...').
+
+Raw bytes by default. --from/--to give the framing of the first and second side (-f both):
+messages are re-framed between them; -e hex|base64 makes the - side one message per line.
+EOF on one direction half-closes the other side's write direction; ipcat exits when both
+directions are done, or as soon as the far side closes, after writing all it sent.
+
+Examples:
+  ipcat pipe /tmp/app.sock < request.bin > reply.bin    bytes both ways, nothing lost
+  tar c . | ipcat pipe tcp:host:9000                     stream into a socket
+  seq 3 | ipcat pipe --from lines --to length tcp:9000   lines to length-prefixed frames
+  ipcat pipe -e hex --to length tcp:9000                 binary messages as hex lines
+  ipcat pipe /tmp/app.sock exec:'grep --line-buffered x' join a socket and a command
+  ipcat pipe --progress /tmp/sink.sock < big.iso         bytes and rate on stderr`,
+  },
+});
+
 const routes = buildRouteMap({
-  routes: { serve: serveCommand, send: sendCommand, inspect: inspectCommand },
+  routes: { serve: serveCommand, send: sendCommand, pipe: pipeCommandRoute, inspect: inspectCommand },
   docs: {
     brief: "socat for messages: serve, send over Unix sockets and TCP with framing",
   },
@@ -165,7 +211,9 @@ const app = buildApplication(routes, {
       exceptionWhileRunningCommand: (error: unknown) => errorLine(error),
       noCommandRegisteredForInput: ({ input, corrections }) =>
         `ipcat: no command "${input}"${
-          corrections.length ? `; did you mean ${corrections.join(" or ")}?` : " (commands: serve, send)"
+          corrections.length
+            ? `; did you mean ${corrections.join(" or ")}?`
+            : " (commands: serve, send, pipe)"
         }`,
     }),
   },

@@ -2,6 +2,8 @@
  * Flags every command shares, and the stderr log they all use.
  * @module
  */
+import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
+import { UsageError } from "../lib/errors.ts";
 import type { LogLevel } from "../lib/server.ts";
 
 /** Flags every command accepts. */
@@ -82,4 +84,66 @@ export function stderrLog(flags: CommonFlags): (level: LogLevel, line: string) =
       // stderr gone: nothing useful left to do with a log line.
     }
   };
+}
+
+/** TLS flags of commands that connect. */
+export interface ConnectTlsFlags {
+  readonly ca?: string;
+}
+
+/** Stricli definition of `--ca`. */
+export const connectTlsFlags = {
+  ca: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: also trust this CA certificate (PEM file)",
+    placeholder: "FILE",
+    optional: true,
+  },
+} as const;
+
+/** TLS flags of commands that listen. */
+export interface ListenTlsFlags {
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** Stricli definitions of `--cert` and `--key`. */
+export const listenTlsFlags = {
+  cert: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: certificate chain (PEM file)",
+    placeholder: "FILE",
+    optional: true,
+  },
+  key: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: private key (PEM file)",
+    placeholder: "FILE",
+    optional: true,
+  },
+} as const;
+
+async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Connect options from `--ca`. */
+export async function connectOptions(flags: ConnectTlsFlags): Promise<ConnectOptions> {
+  return flags.ca === undefined ? {} : { caCerts: [await readPem("--ca", flags.ca)] };
+}
+
+/** The `tls` listen option from `--cert`/`--key` (both or neither). */
+export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["tls"]> {
+  if (flags.cert === undefined && flags.key === undefined) return undefined;
+  if (flags.cert === undefined || flags.key === undefined) {
+    throw new UsageError("--cert and --key go together", "give both PEM files");
+  }
+  return { cert: await readPem("--cert", flags.cert), key: await readPem("--key", flags.key) };
 }

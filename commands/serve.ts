@@ -1,18 +1,37 @@
 /**
- * `ipcat serve ADDR`: listen; print or echo each message.
+ * `ipcat serve ADDR`: listen; print, echo, handle or relay each message.
  * @module
  */
 import { listen, parseAddress } from "../lib/address/mod.ts";
+import { BroadcastHub } from "../lib/broadcast.ts";
+import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
+import { execSession } from "../lib/exec_session.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
+import { HandlerService } from "../lib/handler.ts";
 import { readMessages, writeAll, writeAllSync } from "../lib/io.ts";
+import { parseProgram } from "../lib/program.ts";
 import { Server, type Session } from "../lib/server.ts";
-import { type CommonFlags, type FramingFlags, parseCount, stderrLog } from "./_common.ts";
+import {
+  type CommonFlags,
+  type FramingFlags,
+  listenTls,
+  type ListenTlsFlags,
+  listenTlsFlags,
+  parseCount,
+  stderrLog,
+} from "./_common.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
   readonly echo: boolean;
+  readonly handle?: string;
+  readonly exec?: string;
+  readonly broadcast: boolean;
+  readonly jobs?: number;
+  readonly handleTimeout?: string;
+  readonly queue: number;
   readonly count?: number;
   readonly maxConnections?: number;
   readonly mode: string;
@@ -20,7 +39,44 @@ export interface ServeFlags extends CommonFlags, FramingFlags {
 
 /** Stricli definitions of the `serve`-only flags. */
 export const serveFlags = {
+  ...listenTlsFlags,
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
+  handle: {
+    kind: "parsed",
+    parse: String,
+    brief: "Run CMD (no shell) per message: message on stdin, its stdout is the reply",
+    placeholder: "CMD",
+    optional: true,
+  },
+  exec: {
+    kind: "parsed",
+    parse: String,
+    brief: "Run CMD (no shell) per connection, bridged to its raw bytes (like nc -e)",
+    placeholder: "CMD",
+    optional: true,
+  },
+  broadcast: { kind: "boolean", brief: "Relay each message to every other client", default: false },
+  jobs: {
+    kind: "parsed",
+    parse: parseCount,
+    brief: "--handle: at most N handlers at once (default: CPU count)",
+    placeholder: "N",
+    optional: true,
+  },
+  handleTimeout: {
+    kind: "parsed",
+    parse: String,
+    brief: "--handle: terminate a handler running longer (250ms, 5s, 2m)",
+    placeholder: "DURATION",
+    optional: true,
+  },
+  queue: {
+    kind: "parsed",
+    parse: parseCount,
+    brief: "--broadcast: messages a client may fall behind before it is disconnected",
+    placeholder: "N",
+    default: "1024",
+  },
   count: {
     kind: "parsed",
     parse: parseCount,
@@ -45,6 +101,28 @@ function parseMode(text: string): number {
   return parseInt(text, 8);
 }
 
+/** The one mode chosen; a usage error when several are. */
+function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" | "broadcast" {
+  const chosen = [
+    flags.echo && "--echo",
+    flags.handle !== undefined && "--handle",
+    flags.exec !== undefined && "--exec",
+    flags.broadcast && "--broadcast",
+  ].filter((m): m is string => typeof m === "string");
+  if (chosen.length > 1) {
+    throw new UsageError(`Cannot combine ${chosen.join(" and ")}`, "serve runs one mode at a time");
+  }
+  const only = (flag: string, given: boolean, mode: string) => {
+    if (given && chosen[0] !== mode) throw new UsageError(`${flag} only applies to ${mode}`);
+  };
+  only("--jobs", flags.jobs !== undefined, "--handle");
+  only("--handle-timeout", flags.handleTimeout !== undefined, "--handle");
+  if (chosen[0] === "--exec" && flags.count !== undefined) {
+    throw new UsageError("--count counts messages; --exec passes raw bytes and has none");
+  }
+  return (chosen[0]?.slice(2) ?? "sink") as ReturnType<typeof parseServeMode>;
+}
+
 /** Run `serve`; resolves to the exit code. */
 export async function serve(flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
@@ -53,15 +131,53 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   const codec = await messageCodec(parseEncoding(flags.encoding), framingName);
   const mode = parseMode(flags.mode);
   const log = stderrLog(flags);
+  const serveMode = parseServeMode(flags);
+  // A program that cannot start is a usage error now, not a surprise on the first message.
+  const argv = flags.handle !== undefined
+    ? parseProgram(flags.handle)
+    : flags.exec !== undefined
+    ? parseProgram(flags.exec)
+    : [];
+  const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
-  const listener = await listen(address, { mode });
+  const listener = await listen(address, { mode, tls: await listenTls(flags) });
   const server = new Server(listener, { log, count: flags.count, maxConnections: flags.maxConnections });
   const onSignal = () => server.stop();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
 
+  const take = (n: number) => server.take(n);
+  // stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left.
+  const printed = (bytes: Uint8Array) => {
+    try {
+      writeAllSync(Deno.stdout, bytes);
+      return true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      log("verbose", "stdout closed; stopping");
+      return false;
+    }
+  };
+  const handlers = serveMode === "handle"
+    ? new HandlerService({
+      argv,
+      framing,
+      maxFrame: flags.maxFrame,
+      jobs: flags.jobs ?? navigator.hardwareConcurrency,
+      timeout,
+      log,
+      take,
+    })
+    : null;
+  const hub = serveMode === "broadcast"
+    ? new BroadcastHub({ framing, maxFrame: flags.maxFrame, queue: flags.queue, log, take })
+    : null;
+
   const handle = async (session: Session) => {
+    if (handlers) return await handlers.serve(session);
+    if (hub) return await hub.join(session);
+    if (serveMode === "exec") return await execSession(session, { argv, log });
     const { conn } = session;
     const decoder = framing.decoder(flags.maxFrame);
     const onBusy = (busy: boolean) => session.busy = busy;
@@ -69,7 +185,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
       const messages = received.length > 0 ? received.slice(0, server.take(received.length)) : received;
       if (messages.length === 0) return;
       if (flags.echo) await writeAll(conn, framing.encode(messages));
-      else writeAllSync(Deno.stdout, codec.format(messages));
+      else if (!printed(codec.format(messages))) server.stop();
     }, { signal: session.stopping, onBusy });
   };
   try {

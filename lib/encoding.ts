@@ -10,6 +10,7 @@
  * @module
  */
 import { FrameError, UsageError } from "./errors.ts";
+import { MsgpackDecoder } from "./framing/msgpack.ts";
 
 /** The encodings `-e` accepts. */
 export const ENCODINGS = ["text", "hex", "base64"] as const;
@@ -123,6 +124,27 @@ async function jsonCodec(): Promise<MessageCodec> {
   };
 }
 
+/** Under msgpack, bytes given as hex/base64 must be exactly one MessagePack value. */
+function oneValue(codec: MessageCodec): MessageCodec {
+  const check = (bytes: Uint8Array) => {
+    const decoder = new MsgpackDecoder(Number.MAX_SAFE_INTEGER);
+    const values = [...decoder.push(bytes), ...decoder.end()];
+    if (values.length !== 1) {
+      throw new FrameError(
+        `Message is ${values.length} MessagePack values, not one`,
+        0,
+        "send one value per message",
+      );
+    }
+    return bytes;
+  };
+  return {
+    parse: (text) => check(codec.parse(text)),
+    parseLine: (line) => check(codec.parseLine(line)),
+    format: codec.format,
+  };
+}
+
 /**
  * The codec for an encoding under a framing: `text` under `msgpack` means JSON; `text`
  * under `raw` passes bytes through with no added newline.
@@ -130,9 +152,9 @@ async function jsonCodec(): Promise<MessageCodec> {
 export async function messageCodec(encoding: Encoding, framing: string): Promise<MessageCodec> {
   switch (encoding) {
     case "hex":
-      return hexCodec();
+      return framing === "msgpack" ? oneValue(hexCodec()) : hexCodec();
     case "base64":
-      return base64Codec();
+      return framing === "msgpack" ? oneValue(base64Codec()) : base64Codec();
     case "text":
       if (framing === "msgpack") return await jsonCodec();
       return textCodec(framing === "raw");

@@ -29,6 +29,8 @@ export class FrameError extends IpcatError {
   override name = "FrameError";
   /** Byte offset in the stream where the problem was found. */
   readonly offset: number;
+  /** Messages the decoder completed in the same chunk before the bad bytes, to deliver first. */
+  decoded: Uint8Array[] = [];
   constructor(message: string, offset: number, hint?: string) {
     super(`${message} (at byte ${offset})`, hint);
     this.offset = offset;

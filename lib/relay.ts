@@ -42,21 +42,30 @@ export function isPeerGone(error: unknown): boolean {
 
 /**
  * Copy `from` to `to` until EOF, then half-close `to`. Resolves to the bytes copied.
- * The reading side is backpressured by the writing side: one buffer in flight.
+ * The reading side is backpressured by the writing side: one buffer in flight. A source
+ * with `readView` (stdin, a child's stdout) is read without copying.
  */
 export async function pump(
-  from: Pick<Connection, "read">,
+  from: Pick<Connection, "read" | "readView">,
   to: Pick<Connection, "write" | "closeWrite">,
   onChunk?: (bytes: Uint8Array) => void,
 ): Promise<number> {
-  const buffer = new Uint8Array(RELAY_BUFFER);
+  let next: () => Promise<Uint8Array | null>;
+  if (from.readView) {
+    next = from.readView.bind(from);
+  } else {
+    const buffer = new Uint8Array(RELAY_BUFFER);
+    next = async () => {
+      const n = await from.read(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    };
+  }
   let total = 0;
   while (true) {
-    const n = await from.read(buffer);
-    if (n === null) break;
-    const chunk = buffer.subarray(0, n);
+    const chunk = await next();
+    if (chunk === null) break;
     await writeAll(to, chunk);
-    total += n;
+    total += chunk.length;
     onChunk?.(chunk);
   }
   try {

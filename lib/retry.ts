@@ -1,4 +1,4 @@
-import type { Address, Connection } from "./address/types.ts";
+import type { Address, Connection, ConnectOptions } from "./address/types.ts";
 import { connect } from "./address/mod.ts";
 import { UnavailableError } from "./errors.ts";
 
@@ -9,11 +9,15 @@ const RETRY_MS = 25;
  * Connect to `address`; while it is missing or refuses, retry until `waitMs` has passed.
  * The last `UnavailableError` is thrown when the wait runs out.
  */
-export async function connectWithWait(address: Address, waitMs = 0): Promise<Connection> {
+export async function connectWithWait(
+  address: Address,
+  waitMs = 0,
+  options: ConnectOptions = {},
+): Promise<Connection> {
   const deadline = Date.now() + waitMs;
   while (true) {
     try {
-      return await connect(address);
+      return await connect(address, options);
     } catch (error) {
       if (!(error instanceof UnavailableError) || Date.now() >= deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));

@@ -85,6 +85,7 @@ export class Server {
     const { log, maxConnections } = this.#options;
     const running = new Set<Promise<void>>();
     let waitingLogged = false;
+    let acceptFailing = false;
     while (!this.#stop.signal.aborted) {
       if (maxConnections !== undefined && this.#sessions.size >= maxConnections) {
         if (!waitingLogged) {
@@ -102,10 +103,18 @@ export class Server {
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) break;
-        // EMFILE and friends: wait for descriptors to free up rather than die.
-        log("error", `accept failed: ${(error as Error).message}; retrying`);
+        // EMFILE and friends: wait for descriptors to free up rather than die. One line per
+        // episode: the pending clients wait in the backlog meanwhile.
+        if (!acceptFailing) {
+          log("error", `accept failed: ${(error as Error).message}; retrying every ${ACCEPT_BACKOFF_MS}ms`);
+          acceptFailing = true;
+        }
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
         continue;
+      }
+      if (acceptFailing) {
+        log("info", "accepting connections again");
+        acceptFailing = false;
       }
       const session: Session = { id: this.#nextId++, conn, stopping: this.#stop.signal, busy: false };
       this.#sessions.add(session);

@@ -10,16 +10,22 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { execTransport } from "./exec.ts";
+import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
-import type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
+import { tlsTransport } from "./tls.ts";
+import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 import { unixTransport } from "./unix.ts";
 
-export type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
+export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 /** Every transport, in the order help text lists them. */
 export const TRANSPORTS: readonly Transport[] = [
   unixTransport as Transport,
   tcpTransport as Transport,
+  tlsTransport as Transport,
+  stdioTransport as Transport,
+  execTransport as Transport,
 ];
 
 /** The accepted address forms, one per line, for help text and error hints. */
@@ -51,6 +57,8 @@ export function parseAddress(text: string): Address {
   const scheme = /^([a-z][a-z0-9+-]*):/i.exec(text)?.[1] ?? "";
   const transport = TRANSPORTS.find((t) => t.scheme === scheme);
   if (transport) return transport.parse(text.slice(scheme.length + 1));
+  const bare = scheme ? undefined : TRANSPORTS.find((t) => t.bare?.(text));
+  if (bare) return bare.parse(text);
   if (!scheme && (text.includes("/") || text.endsWith(".sock"))) return unixTransport.parse(text);
   const schemes = TRANSPORTS.map((t) => t.scheme);
   const close = scheme ? schemes.find((s) => editDistance(s, scheme) <= 2) : undefined;
@@ -70,12 +78,12 @@ function transportOf(address: Address): Transport {
 }
 
 /** Open a connection to `address`. */
-export function connect(address: Address): Promise<Connection> {
+export function connect(address: Address, options: ConnectOptions = {}): Promise<Connection> {
   const transport = transportOf(address);
   if (!transport.connect) {
     throw new UsageError(`Cannot connect to ${address.text}: ${address.scheme}: is not a connect address`);
   }
-  return transport.connect(address);
+  return transport.connect(address, options);
 }
 
 /** Listen on `address`. */

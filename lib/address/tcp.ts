@@ -51,17 +51,18 @@ export function parseHostPort(scheme: "tcp" | "tls", rest: string): TcpAddress {
   return { scheme, text: `${scheme}:${hostPort(host, port)}`, host, port };
 }
 
-class TcpListener implements Listener {
-  #listener: Deno.TcpListener;
+/** A TCP or TLS listener; connections get TCP_NODELAY (messages are small and latency matters). */
+export class TcpListener implements Listener {
+  #listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
   readonly address: string;
 
-  constructor(listener: Deno.TcpListener) {
+  constructor(listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>, scheme: "tcp" | "tls") {
     this.#listener = listener;
-    this.address = `tcp:${hostPort(listener.addr.hostname, listener.addr.port)}`;
+    this.address = `${scheme}:${hostPort(listener.addr.hostname, listener.addr.port)}`;
   }
   async accept(): Promise<Connection> {
     const conn = await this.#listener.accept();
-    conn.setNoDelay(true);
+    if ("setNoDelay" in conn) conn.setNoDelay(true);
     const peer = conn.remoteAddr as Deno.NetAddr;
     return new SocketConnection(conn, `tcp:${hostPort(peer.hostname, peer.port)}`);
   }
@@ -90,15 +91,23 @@ export const tcpTransport: Transport<TcpAddress> = {
     }
   },
   listen(address, _options: ListenOptions) {
-    let listener: Deno.TcpListener;
-    try {
-      listener = Deno.listen({ hostname: address.host, port: address.port });
-    } catch (error) {
-      if (error instanceof Deno.errors.AddrInUse) {
-        throw new UnavailableError(`Cannot listen on ${address.text}: address in use`);
-      }
-      throw new Error(`Cannot listen on ${address.text}: ${(error as Error).message}`);
-    }
-    return Promise.resolve(new TcpListener(listener));
+    return Promise.resolve(
+      listenTcp(address, () => Deno.listen({ hostname: address.host, port: address.port })),
+    );
   },
 };
+
+/** Run `open` (a TCP or TLS listen), turning failures into clear errors. */
+export function listenTcp(
+  address: TcpAddress,
+  open: () => Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>,
+): Listener {
+  try {
+    return new TcpListener(open(), address.scheme);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UnavailableError(`Cannot listen on ${address.text}: address in use`);
+    }
+    throw new Error(`Cannot listen on ${address.text}: ${(error as Error).message}`);
+  }
+}

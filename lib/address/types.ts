@@ -10,6 +10,11 @@
 export interface Connection {
   /** Read into `buffer`; the number of bytes read, or null at EOF. */
   read(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * Optional zero-copy read for bulk relays: the next chunk as a view that stays valid only
+   * until the next call, or null at EOF. Use either this or `read`, not both.
+   */
+  readView?(): Promise<Uint8Array | null>;
   /** Write some of `data`; returns how many bytes were written. */
   write(data: Uint8Array): Promise<number>;
   /** Half-close: the peer reads EOF and can still reply. */
@@ -35,6 +40,14 @@ export interface Listener {
 export interface ListenOptions {
   /** Socket file mode for Unix sockets. @default {0o600} */
   mode?: number;
+  /** Certificate chain and private key (PEM) for `tls:` listeners. */
+  tls?: { cert: string; key: string };
+}
+
+/** Options for connecting. */
+export interface ConnectOptions {
+  /** Extra trusted CA certificates (PEM) for `tls:`, e.g. a private CA. */
+  caCerts?: string[];
 }
 
 /** A parsed address: plain data, nothing opened yet. */
@@ -54,8 +67,10 @@ export interface Transport<A extends Address = Address> {
   readonly syntax: readonly string[];
   /** One-line description. */
   readonly help: string;
-  /** Parse the text after `scheme:`; throw `UsageError` when malformed. */
+  /** Claims a whole argument written without a scheme, such as `-`. */
+  bare?(text: string): boolean;
+  /** Parse the text after `scheme:` (or the whole argument it claims as bare); throw `UsageError` when malformed. */
   parse(rest: string): A;
-  connect?(address: A): Promise<Connection>;
+  connect?(address: A, options: ConnectOptions): Promise<Connection>;
   listen?(address: A, options: ListenOptions): Promise<Listener>;
 }

@@ -1,4 +1,5 @@
 import { FrameError } from "../errors.ts";
+import { keepDecoded } from "./_bytes.ts";
 
 /** A parsed frame header: the body size and how many bytes the header took. */
 export interface FrameHeader {
@@ -39,6 +40,10 @@ export abstract class PrefixedDecoder {
 
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    return keepDecoded(out, () => this.#push(chunk, out));
+  }
+
+  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
     let buf = chunk;
     if (this.#stash) {
       // #offset already points at the stash's first byte.

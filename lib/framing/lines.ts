@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concatBytes, keepDecoded } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 const NL = 0x0a;
@@ -26,6 +26,10 @@ export class LinesDecoder implements FrameDecoder {
 
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    return keepDecoded(out, () => this.#push(chunk, out));
+  }
+
+  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
     let start = 0;
     for (let nl = chunk.indexOf(NL); nl >= 0; nl = chunk.indexOf(NL, start)) {
       if (this.#pendingLength > 0) {

@@ -14,7 +14,7 @@ import { linesFamily } from "./lines.ts";
 import { msgpackFamily } from "./msgpack.ts";
 import { netstringFamily } from "./netstring.ts";
 import { rawFamily } from "./raw.ts";
-import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
+import type { Framing, FramingFamily } from "./types.ts";
 
 export type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
@@ -46,37 +46,6 @@ export function parseFraming(text: string): Framing {
     );
   }
   return family.create(variant);
-}
-
-/**
- * Web Streams face of a decoder: bytes in, one array of messages out per chunk that
- * completes any.
- */
-export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
-  constructor(framing: Framing, maxFrame: number = DEFAULT_MAX_FRAME) {
-    const decoder: FrameDecoder = framing.decoder(maxFrame);
-    super({
-      transform(chunk, controller) {
-        const messages = decoder.push(chunk);
-        if (messages.length) controller.enqueue(messages);
-      },
-      flush(controller) {
-        const messages = decoder.end();
-        if (messages.length) controller.enqueue(messages);
-      },
-    });
-  }
-}
-
-/** Web Streams face of an encoder: arrays of messages in, one framed buffer out per array. */
-export class FrameEncoderStream extends TransformStream<Uint8Array[], Uint8Array> {
-  constructor(framing: Framing) {
-    super({
-      transform(messages, controller) {
-        controller.enqueue(framing.encode(messages));
-      },
-    });
-  }
 }
 
 export { FrameError };

@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concatBytes, keepDecoded } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 /**
@@ -109,6 +109,10 @@ export class MsgpackDecoder implements FrameDecoder {
 
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    return keepDecoded(out, () => this.#push(chunk, out));
+  }
+
+  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
     let buf = chunk;
     if (this.#stash) {
       buf = concatBytes([this.#stash, chunk]);

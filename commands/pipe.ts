@@ -1,0 +1,169 @@
+/**
+ * `ipcat pipe ADDR [ADDR2]`: bridge stdin/stdout (or two addresses) both ways.
+ * @module
+ */
+import { connect, parseAddress } from "../lib/address/mod.ts";
+import type { Address, Connection } from "../lib/address/types.ts";
+import { ExecConnection } from "../lib/address/exec.ts";
+import { messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { InterruptedError, UsageError } from "../lib/errors.ts";
+import { parseFraming } from "../lib/framing/mod.ts";
+import type { Framing } from "../lib/framing/types.ts";
+import { pipe } from "../lib/pipe.ts";
+import { Meter } from "../lib/progress.ts";
+import { encodedLines } from "../lib/reframe.ts";
+import {
+  type CommonFlags,
+  connectOptions,
+  type ConnectTlsFlags,
+  connectTlsFlags,
+  type FramingFlags,
+  stderrLog,
+} from "./_common.ts";
+
+/** Flags of `pipe`. */
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+  readonly from?: string;
+  readonly to?: string;
+  readonly progress: boolean;
+}
+
+/** Stricli definitions of the `pipe`-only flags. */
+export const pipeFlags = {
+  ...connectTlsFlags,
+  from: {
+    kind: "parsed",
+    parse: String,
+    brief: "Framing of the first side (stdin/stdout, or ADDR of two); default raw",
+    placeholder: "NAME",
+    optional: true,
+  },
+  to: {
+    kind: "parsed",
+    parse: String,
+    brief: "Framing of the second side (ADDR, or ADDR2); default raw",
+    placeholder: "NAME",
+    optional: true,
+  },
+  progress: {
+    kind: "boolean",
+    brief: "Show bytes and rate per direction on stderr (live on a terminal)",
+    default: false,
+  },
+} as const;
+
+const te = new TextEncoder();
+const isStdio = (address: Address) => address.scheme === "stdio";
+
+/**
+ * The framing of each side. `-e hex|base64` turns the `-` side into one message per line
+ * of hex/base64, so it needs that side to be `lines` (or unset, with the other side framed).
+ */
+async function framings(
+  flags: PipeFlags,
+  a: Address,
+  b: Address,
+): Promise<[Framing | undefined, Framing | undefined]> {
+  const names = [flags.from ?? flags.framing, flags.to ?? flags.framing];
+  const sides = names.map((name) => name === undefined ? undefined : parseFraming(name));
+  const encoding = parseEncoding(flags.encoding);
+  if (encoding === "text") return [sides[0], sides[1]];
+  const stdio = isStdio(a) ? 0 : isStdio(b) ? 1 : -1;
+  if (stdio < 0) {
+    throw new UsageError(`-e ${encoding} applies to the - side, and neither address is -`, "drop -e");
+  }
+  const name = names[stdio];
+  const other = sides[1 - stdio];
+  if (name !== undefined && name !== "lines") {
+    throw new UsageError(
+      `-e ${encoding} makes the - side one message per line, which contradicts framing "${name}" there`,
+      `use --${stdio === 0 ? "from" : "to"} lines, or leave it out`,
+    );
+  }
+  if (name === undefined && (other === undefined || other.name === "raw")) {
+    throw new UsageError(
+      `-e ${encoding} needs framed messages, but both sides are raw`,
+      `name the other side's framing, e.g. --${stdio === 0 ? "to" : "from"} length`,
+    );
+  }
+  sides[stdio] = encodedLines(await messageCodec(encoding, "lines"), encoding);
+  return [sides[0], sides[1]];
+}
+
+/** Wait for a child that was sent SIGTERM; one that ignores it for 2 s gets SIGKILL. */
+async function reap(conn: ExecConnection): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 2000));
+  const status = await Promise.race([conn.exited, late]);
+  clearTimeout(timer);
+  if (status) return status;
+  conn.kill("SIGKILL");
+  return await conn.exited;
+}
+
+/** Run `pipe`; resolves to the exit code. */
+export async function pipeCommand(flags: PipeFlags, first: string, second?: string): Promise<number> {
+  let a = parseAddress(second === undefined ? "-" : first);
+  let b = parseAddress(second ?? first);
+  if (isStdio(a) && isStdio(b)) {
+    throw new UsageError("Cannot pipe - to itself", "give an address: ipcat pipe unix:/tmp/app.sock");
+  }
+  let [from, to] = await framings(flags, a, b);
+  // The far side, whose closing ends the pipe, is the one that is not `-`.
+  const swapped = isStdio(b);
+  if (swapped) [a, b, from, to] = [b, a, to, from];
+  const log = stderrLog(flags);
+  const meter = new Meter([`${a.text} > ${b.text}`, `${b.text} > ${a.text}`]);
+  const live = flags.progress && Deno.stderr.isTerminal();
+
+  const { promise: interrupted, reject: interrupt } = Promise.withResolvers<never>();
+  const onSigint = () => interrupt(new InterruptedError("Interrupted"));
+  Deno.addSignalListener("SIGINT", onSigint);
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const conns: Connection[] = [];
+  try {
+    const run = async () => {
+      const tls = await connectOptions(flags);
+      const left = await connect(a, tls);
+      conns.push(left);
+      const right = await connect(b, tls);
+      conns.push(right);
+      log("verbose", `piping ${a.text} <-> ${b.text}`);
+      if (live) {
+        ticker = setInterval(() => {
+          try {
+            Deno.stderr.writeSync(te.encode(`\r\x1b[K${meter.sample()}`));
+          } catch {
+            // stderr gone: progress is optional.
+          }
+        }, 250);
+      }
+      await pipe(left, right, {
+        from,
+        to,
+        maxFrame: flags.maxFrame,
+        onWrite: (direction, bytes, messages) => meter.add(direction, bytes, messages),
+      });
+    };
+    await Promise.race([run(), interrupted]);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    if (ticker !== undefined) clearInterval(ticker);
+    if (live) {
+      try {
+        Deno.stderr.writeSync(te.encode("\r\x1b[K"));
+      } catch {
+        // stderr gone.
+      }
+    }
+    if (flags.verbose || (flags.progress && !flags.quiet)) log("error", meter.summary());
+    for (const conn of conns) conn.close();
+    for (const conn of conns) {
+      if (conn instanceof ExecConnection) {
+        const status = await reap(conn);
+        if (status.code !== 0) log("verbose", `${conn.peer} exited with ${status.signal ?? status.code}`);
+      }
+    }
+  }
+  return 0;
+}

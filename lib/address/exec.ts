@@ -1,0 +1,139 @@
+/**
+ * `exec:COMMAND ARGS`: a child process's stdin and stdout as one connection. The command is
+ * split like a shell would (`splitArgv`) but never run through one.
+ *
+ * @example
+ * ```ts
+ * const conn = await connect(parseAddress("exec:tr a-z A-Z"));
+ * ```
+ * @module
+ */
+import { splitArgv } from "../argv.ts";
+import { UnavailableError, UsageError } from "../errors.ts";
+import type { Address, Connection, Transport } from "./types.ts";
+
+/** A command to run, already split into argv. */
+export interface ExecAddress extends Address {
+  readonly scheme: "exec";
+  readonly argv: readonly string[];
+}
+
+/**
+ * A running child as a {@linkcode Connection}: writes go to its stdin, reads come from its
+ * stdout, its stderr passes through. `closeWrite` closes its stdin; `close` ends it
+ * (SIGTERM) if it still runs. Its exit status is always collected (no zombies).
+ */
+export class ExecConnection implements Connection {
+  readonly peer: string;
+  /** Resolves when the child has exited and been reaped. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  #child: Deno.ChildProcess;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #leftover: Uint8Array | null = null;
+  #running = true;
+  #stdinClosed = false;
+
+  constructor(child: Deno.ChildProcess, peer: string) {
+    this.#child = child;
+    this.peer = peer;
+    // Awaiting the status from the start is what reaps the child the moment it exits.
+    this.exited = child.status.finally(() => this.#running = false);
+    this.#reader = child.stdout.getReader();
+    this.#writer = child.stdin.getWriter();
+  }
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    const chunk = this.#leftover ?? await this.readView();
+    if (chunk === null) return null;
+    const n = Math.min(chunk.length, buffer.length);
+    buffer.set(chunk.subarray(0, n));
+    this.#leftover = n < chunk.length ? chunk.subarray(n) : null;
+    return n;
+  }
+
+  /** The stream's own chunks: no copy. */
+  async readView(): Promise<Uint8Array | null> {
+    const { value, done } = await this.#reader.read();
+    return done ? null : value;
+  }
+
+  async write(data: Uint8Array): Promise<number> {
+    try {
+      // Resolves once the bytes are written, so the caller may reuse `data` afterwards.
+      await this.#writer.write(data);
+    } catch (error) {
+      // The only way a write to a child's stdin fails is that nobody reads it any more.
+      throw new Deno.errors.BrokenPipe(`${this.peer} closed its stdin`, { cause: error });
+    }
+    return data.length;
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    await this.#writer.close().catch(() => {});
+  }
+
+  /** Send `signal` to the child if it still runs. */
+  kill(signal: Deno.Signal): void {
+    if (!this.#running) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+
+  close(): void {
+    this.#reader.cancel().catch(() => {});
+    if (!this.#stdinClosed) {
+      this.#stdinClosed = true;
+      this.#writer.abort().catch(() => {});
+    }
+    this.kill("SIGTERM");
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#child.stdout;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#child.stdin;
+  }
+}
+
+/** Start the command; a missing program is `UnavailableError`. */
+function spawn(address: ExecAddress): Promise<Connection> {
+  const [program, ...args] = address.argv;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, { args, stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UnavailableError(
+        `Cannot run ${address.text}: command "${program}" not found`,
+        "check PATH; a shell command needs exec:sh -c '...'",
+      );
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UnavailableError(`Cannot run ${address.text}: permission denied`);
+    }
+    throw error;
+  }
+  return Promise.resolve(new ExecConnection(child, address.text));
+}
+
+/** `exec:COMMAND ARGS` (connect only). */
+export const execTransport: Transport<ExecAddress> = {
+  scheme: "exec",
+  syntax: ["exec:COMMAND ARGS"],
+  help: "a child process's stdin/stdout (pipe; no shell unless exec:sh -c '...')",
+  parse(rest) {
+    if (rest.trim() === "") {
+      throw new UsageError(`Cannot parse address "exec:": the command is empty`, "write exec:cat");
+    }
+    return { scheme: "exec", text: `exec:${rest}`, argv: splitArgv(rest) };
+  },
+  connect: spawn,
+};

@@ -1,0 +1,101 @@
+/**
+ * `serve --exec CMD`: per connection, a new CMD whose stdin is the connection's bytes and
+ * whose stdout goes back to the client, like `nc -e` or inetd. Framing does not apply.
+ *
+ * Client EOF closes CMD's stdin; CMD's stdout EOF half-closes the connection, and once CMD
+ * has exited the connection closes. A client that went away (a write or read fails) gets
+ * CMD terminated, as does a stopping server. CMD is always waited for: no zombies.
+ *
+ * @example
+ * ```ts
+ * await server.run((session) => execSession(session, { argv: ["/bin/cat"], log }));
+ * ```
+ * @module
+ */
+import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { writeAll } from "./io.ts";
+import { isPeerGone } from "./relay.ts";
+import type { LogLevel, Session } from "./server.ts";
+
+/** Options for {@linkcode execSession}. */
+export interface ExecOptions {
+  /** CMD's argv, `argv[0]` already resolved (see `parseProgram`). */
+  argv: readonly string[];
+  log: (level: LogLevel, line: string) => void;
+}
+
+const BUFFER_SIZE = 64 * 1024;
+
+/** Bridge one connection to a new CMD until CMD has exited and its output is delivered. */
+export async function execSession(session: Session, options: ExecOptions): Promise<void> {
+  const { argv, log } = options;
+  const { conn, id } = session;
+  // This mode ends its own connection on stop: CMD is terminated, its last output delivered.
+  session.busy = true;
+  const child = new Child(argv, { env: { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer }, ownGroup: true });
+  log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
+  const { stdin, stdout, stderr } = child.process;
+  const gone = (why: string) => {
+    if (!child.terminated) log("verbose", `conn ${id}: ${why}; terminating pid ${child.pid}`);
+    child.terminate(why);
+  };
+  const onStop = () => gone("server stopping");
+  session.stopping.addEventListener("abort", onStop, { once: true });
+  let closing = false;
+
+  const errors = forwardLines(stderr, (line) => log("error", `conn ${id}: ${line}`));
+
+  const toChild = (async () => {
+    const writer = stdin.getWriter();
+    const buffer = new Uint8Array(BUFFER_SIZE);
+    try {
+      while (true) {
+        let n: number | null;
+        try {
+          n = await conn.read(buffer);
+        } catch (error) {
+          if (!closing) {
+            gone(isPeerGone(error) ? "client went away" : `read failed: ${(error as Error).message}`);
+          }
+          break;
+        }
+        if (n === null) break;
+        // The writer may hold the chunk until written: copy, since the buffer is reused.
+        await writer.write(buffer.slice(0, n));
+      }
+      await writer.close();
+    } catch {
+      // CMD closed its stdin (or exited): it wants no more input.
+      await writer.abort().catch(() => {});
+    }
+  })();
+
+  const fromChild = (async () => {
+    try {
+      for await (const chunk of stdout) {
+        try {
+          await writeAll(conn, chunk);
+        } catch (error) {
+          gone(isPeerGone(error) ? "client went away" : `write failed: ${(error as Error).message}`);
+          // Drain so CMD is never blocked on a full pipe while it is being terminated.
+          for await (const _ of stdout) { /* discard */ }
+          return;
+        }
+      }
+      await conn.closeWrite().catch(() => {});
+    } catch {
+      // CMD's stdout broke with it: nothing more to deliver.
+    }
+  })();
+
+  await fromChild;
+  const status = await child.status;
+  session.stopping.removeEventListener("abort", onStop);
+  closing = true;
+  conn.close();
+  await Promise.all([toChild, errors]);
+  if (child.terminated) log("verbose", `conn ${id}: pid ${child.pid} ${describeStatus(status)}`);
+  else if (!status.success) {
+    log("error", `conn ${id}: ${argv[0]} (pid ${child.pid}) ${describeStatus(status)}`);
+  } else log("verbose", `conn ${id}: pid ${child.pid} exited`);
+}

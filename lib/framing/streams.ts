@@ -1,0 +1,43 @@
+/**
+ * Web Streams faces of the framing codecs. Kept out of \`mod.ts\`: referencing the stream
+ * classes at module load makes Deno load its streams implementation (~3 ms at startup).
+ *
+ * @example
+ * \`\`\`ts
+ * const messages = conn.readable.pipeThrough(new FrameDecoderStream(parseFraming("lines")));
+ * \`\`\`
+ * @module
+ */
+import { DEFAULT_MAX_FRAME } from "./mod.ts";
+import type { FrameDecoder, Framing } from "./types.ts";
+
+/**
+ * Web Streams face of a decoder: bytes in, one array of messages out per chunk that
+ * completes any.
+ */
+export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
+  constructor(framing: Framing, maxFrame: number = DEFAULT_MAX_FRAME) {
+    const decoder: FrameDecoder = framing.decoder(maxFrame);
+    super({
+      transform(chunk, controller) {
+        const messages = decoder.push(chunk);
+        if (messages.length) controller.enqueue(messages);
+      },
+      flush(controller) {
+        const messages = decoder.end();
+        if (messages.length) controller.enqueue(messages);
+      },
+    });
+  }
+}
+
+/** Web Streams face of an encoder: arrays of messages in, one framed buffer out per array. */
+export class FrameEncoderStream extends TransformStream<Uint8Array[], Uint8Array> {
+  constructor(framing: Framing) {
+    super({
+      transform(messages, controller) {
+        controller.enqueue(framing.encode(messages));
+      },
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `pipe`'s core: join two connections both ways, as a plain byte relay (raw on both sides)
+ * or re-framing messages between two framings.
+ *
+ * EOF on one direction half-closes the other side's write direction; the pipe ends when both
+ * directions are done, or as soon as `b` (the far side) closes, after everything `b` sent has
+ * been written to `a`.
+ *
+ * @example
+ * ```ts
+ * // stdin lines ↔ a length-prefixed server
+ * await pipe(stdio, conn, { from: parseFraming("lines"), to: parseFraming("length") });
+ * ```
+ * @module
+ */
+import type { Connection } from "./address/types.ts";
+import type { Framing } from "./framing/types.ts";
+import { DEFAULT_MAX_FRAME, parseFraming } from "./framing/mod.ts";
+import { reframe } from "./reframe.ts";
+import { type Direction, isPeerGone, relay } from "./relay.ts";
+
+/** Options for {@linkcode pipe}. */
+export interface PipeOptions {
+  /** Framing of `a`; `undefined` means raw. */
+  from?: Framing;
+  /** Framing of `b`; `undefined` means raw. */
+  to?: Framing;
+  /** Largest message accepted on a framed side. @default {16 MiB} */
+  maxFrame?: number;
+  /** Called after each write: `forward` is a → b. For progress; must not block. */
+  onWrite?: (direction: Direction, bytes: number, messages: number) => void;
+}
+
+/** What moved each way: bytes written on, and messages (0 on a raw relay). */
+export interface PipeTotals {
+  forward: { bytes: number; messages: number };
+  backward: { bytes: number; messages: number };
+}
+
+function isRaw(framing: Framing | undefined): boolean {
+  return framing === undefined || framing.name === "raw";
+}
+
+/**
+ * Join `a` ↔ `b`. Raw on both sides is a byte relay at full speed; otherwise messages are
+ * decoded with one side's framing and encoded with the other's. Rejects with the first
+ * error that is not a peer going away (e.g. a `FrameError`), after delivering every message
+ * before it. The caller closes both connections afterwards.
+ */
+export async function pipe(a: Connection, b: Connection, options: PipeOptions = {}): Promise<PipeTotals> {
+  const { from, to, onWrite } = options;
+  if (isRaw(from) && isRaw(to)) {
+    const totals = await relay(a, b, {
+      endWhenBCloses: true,
+      tap: onWrite && ((direction, bytes) => onWrite(direction, bytes.length, 0)),
+    });
+    return {
+      forward: { bytes: totals.forward, messages: 0 },
+      backward: { bytes: totals.backward, messages: 0 },
+    };
+  }
+  const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+  const fromFraming = from ?? parseFraming("raw");
+  const toFraming = to ?? parseFraming("raw");
+  const totals: PipeTotals = { forward: { bytes: 0, messages: 0 }, backward: { bytes: 0, messages: 0 } };
+  const direction = (
+    name: Direction,
+    source: Connection,
+    sink: Connection,
+    decode: Framing,
+    encode: Framing,
+  ) =>
+    reframe(source, sink, decode.decoder(maxFrame), encode, (bytes, messages) => {
+      totals[name].bytes += bytes;
+      totals[name].messages += messages;
+      onWrite?.(name, bytes, messages);
+    }).then(
+      () => {},
+      (error) => {
+        if (!isPeerGone(error)) throw error;
+      },
+    );
+  const forward = direction("forward", a, b, fromFraming, toFraming);
+  const backward = direction("backward", b, a, toFraming, fromFraming);
+  await Promise.race([backward, Promise.all([forward, backward])]);
+  return totals;
+}

@@ -1,0 +1,165 @@
+/**
+ * Re-framing one direction of a pipe: decode messages with one framing, encode them with
+ * another, one write per read (a batch), backpressured by that write.
+ *
+ * @example
+ * ```ts
+ * // stdin lines → length-prefixed frames on conn
+ * await reframe(stdin, conn, parseFraming("lines").decoder(maxFrame), parseFraming("length"));
+ * ```
+ * @module
+ */
+import type { Connection } from "./address/types.ts";
+import type { MessageCodec } from "./encoding.ts";
+import { FrameError } from "./errors.ts";
+import { concatBytes } from "./framing/_bytes.ts";
+import { LinesDecoder } from "./framing/lines.ts";
+import type { FrameDecoder, Framing } from "./framing/types.ts";
+import { READ_SIZE, writeAll } from "./io.ts";
+import { isPeerGone } from "./relay.ts";
+
+/**
+ * Decodes lines of hex/base64 (per `codec.parseLine`) into messages. A bad line is a
+ * `FrameError` at its byte offset, carrying the messages of the lines before it.
+ */
+export class EncodedLinesDecoder implements FrameDecoder {
+  #lines: LinesDecoder;
+  #codec: MessageCodec;
+  #offset = 0;
+
+  constructor(codec: MessageCodec, maxFrame: number) {
+    this.#codec = codec;
+    // Hex takes twice the bytes of the message it carries, base64 4/3.
+    this.#lines = new LinesDecoder(maxFrame * 2 + 2);
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    return this.#parse(() => this.#lines.push(chunk));
+  }
+
+  end(): Uint8Array[] {
+    return this.#parse(() => this.#lines.end());
+  }
+
+  #parse(split: () => Uint8Array[]): Uint8Array[] {
+    let lines: Uint8Array[];
+    try {
+      lines = split();
+    } catch (error) {
+      // An oversize line: the lines before it are still messages to deliver.
+      if (error instanceof FrameError) error.decoded = this.#parseAll(error.decoded);
+      throw error;
+    }
+    return this.#parseAll(lines);
+  }
+
+  #parseAll(lines: readonly Uint8Array[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const line of lines) {
+      try {
+        out.push(this.#codec.parseLine(line));
+      } catch (error) {
+        const why = error instanceof Error ? error.message.replace(/ \(at byte \d+\)$/, "") : String(error);
+        const bad = new FrameError(why, this.#offset);
+        bad.decoded = out;
+        throw bad;
+      }
+      this.#offset += line.length + 1;
+    }
+    return out;
+  }
+}
+
+/**
+ * The framing of a `-` side under `-e hex|base64`: one message per line in that encoding.
+ */
+export function encodedLines(codec: MessageCodec, encoding: string): Framing {
+  return {
+    name: `lines of ${encoding}`,
+    decoder: (maxFrame) => new EncodedLinesDecoder(codec, maxFrame),
+    encode: (messages) => codec.format(messages),
+  };
+}
+
+/**
+ * Encode a batch; if one message cannot be encoded (a newline under `lines`, too long for
+ * its prefix), the error carries the encoded messages before it.
+ */
+function encodeBatch(framing: Pick<Framing, "encode">, messages: Uint8Array[]): Uint8Array {
+  try {
+    return framing.encode(messages);
+  } catch (error) {
+    if (!(error instanceof FrameError)) throw error;
+    const good: Uint8Array[] = [];
+    for (const message of messages) {
+      try {
+        good.push(framing.encode([message]));
+      } catch {
+        break;
+      }
+    }
+    error.decoded = good;
+    throw error;
+  }
+}
+
+/** Counts of one direction: bytes written on, and messages. */
+export interface ReframeTotals {
+  bytes: number;
+  messages: number;
+}
+
+/**
+ * Copy messages from `from` (decoded by `decoder`) to `to` (encoded by `framing`) until
+ * EOF, then half-close `to`. Messages decoded before a bad frame are delivered before the
+ * `FrameError` is thrown.
+ */
+export async function reframe(
+  from: Pick<Connection, "read">,
+  to: Pick<Connection, "write" | "closeWrite">,
+  decoder: FrameDecoder,
+  framing: Pick<Framing, "encode">,
+  onBatch?: (bytes: number, messages: number) => void,
+): Promise<ReframeTotals> {
+  const totals: ReframeTotals = { bytes: 0, messages: 0 };
+  const send = async (messages: Uint8Array[], wire: Uint8Array) => {
+    await writeAll(to, wire);
+    totals.bytes += wire.length;
+    totals.messages += messages.length;
+    onBatch?.(wire.length, messages.length);
+  };
+  while (true) {
+    // A fresh buffer per read: decoders may keep views of it across reads.
+    const buffer = new Uint8Array(READ_SIZE);
+    const n = await from.read(buffer);
+    let messages: Uint8Array[];
+    try {
+      messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+    } catch (error) {
+      if (error instanceof FrameError && error.decoded.length) {
+        const good = error.decoded;
+        await send(good, encodeBatch(framing, good));
+      }
+      throw error;
+    }
+    if (messages.length) {
+      let wire: Uint8Array;
+      try {
+        wire = encodeBatch(framing, messages);
+      } catch (error) {
+        if (error instanceof FrameError && error.decoded.length) {
+          await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
+        }
+        throw error;
+      }
+      await send(messages, wire);
+    }
+    if (n === null) break;
+  }
+  try {
+    await to.closeWrite();
+  } catch (error) {
+    if (!isPeerGone(error)) throw error;
+  }
+  return totals;
+}
