@@ -18,10 +18,19 @@ import { Recorder } from "../lib/inspect/recorder.ts";
 import { runSession } from "../lib/inspect/session.ts";
 import { writeAllSync } from "../lib/io.ts";
 import { describe } from "../lib/server.ts";
-import { type CommonFlags, type FramingFlags, parseBytes, parseCount, stderrLog } from "./_common.ts";
+import {
+  type CommonFlags,
+  connectOptions,
+  type ConnectTlsFlags,
+  connectTlsFlags,
+  type FramingFlags,
+  parseBytes,
+  parseCount,
+  stderrLog,
+} from "./_common.ts";
 
 /** Flags of `inspect`. */
-export interface InspectFlags extends CommonFlags, FramingFlags {
+export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
   readonly target?: string;
   readonly intercept?: string;
   readonly restore?: string;
@@ -33,6 +42,7 @@ export interface InspectFlags extends CommonFlags, FramingFlags {
 
 /** Stricli definitions of the `inspect`-only flags. */
 export const inspectFlags = {
+  ...connectTlsFlags,
   target: {
     kind: "parsed",
     parse: String,
@@ -136,7 +146,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
       ? parseEscapes
       : (line: string) => codec.parse(line);
     const target = parseAddress(address);
-    const conn = await connect(target);
+    const conn = await connect(target, await connectOptions(flags));
     const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
     // The editor draws a prompt on stdout: only when both ends are a terminal.
     const tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
@@ -191,6 +201,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   let interception: Interception | undefined;
   let listening: string;
   let target;
+  const tls = await connectOptions(flags);
   try {
     if (flags.intercept !== undefined) {
       interception = await intercept(flags.intercept);
@@ -234,7 +245,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     // A connection that races the restore finds the service back at its own path.
     connect: async (address) => {
       try {
-        return await connect(address);
+        return await connect(address, tls);
       } catch (error) {
         if (!interception || !restored) throw error;
         return await connect(parseAddress(`unix:${interception.path}`));

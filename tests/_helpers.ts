@@ -49,9 +49,13 @@ export async function run(cmd: string, args: string[], options: RunOptions = {})
   }).spawn();
   const writer = child.stdin.getWriter();
   const input = options.stdin ?? "";
-  await writer.write(typeof input === "string" ? te.encode(input) : input).catch(() => {});
-  await writer.close().catch(() => {});
+  // Fed while the output is read: a command that answers as it reads must not deadlock.
+  const feeding = (async () => {
+    await writer.write(typeof input === "string" ? te.encode(input) : input);
+    await writer.close();
+  })().catch(() => {});
   const out = await child.output();
+  await feeding;
   return {
     code: out.code,
     stdout: td.decode(out.stdout),
