@@ -69,6 +69,38 @@ addr=$ADDR
 echo "listening on $addr"
 show "$IPCAT" send "$addr" "over tcp"
 
+say "Any command as a socket RPC service: serve --handle (one process per message)"
+start --handle "tr a-z A-Z" "$DIR/upper.sock"
+echo "(server: ipcat serve --handle 'tr a-z A-Z' $DIR/upper.sock)"
+show "$IPCAT" send "$DIR/upper.sock" "shout this" "and this"
+
+say "inetd style: serve --exec runs one command per connection on its raw bytes"
+start --exec "wc -c" "$DIR/count.sock"
+printf '$ printf 12345 | ipcat send -f raw %s\n' "$DIR/count.sock"
+printf 12345 | "$IPCAT" send -f raw "$DIR/count.sock"
+
+say "A hub: serve --broadcast sends each message to every other client"
+start --broadcast -v "$DIR/hub.sock"
+"$IPCAT" send --keep-open --replies 1 "$DIR/hub.sock" </dev/null >"$DIR/listener.out" &
+listener=$!
+until grep -q 'conn 1: joined' "$DIR/serve.$((${#PIDS[@]} - 1)).log"; do sleep 0.02; done
+show "$IPCAT" send -n "$DIR/hub.sock" "hello, everyone"
+wait "$listener"
+echo "the other client received: $(cat "$DIR/listener.out")"
+
+say "pipe: a shell loop speaking a length-prefixed protocol line by line"
+start --echo -f length "$DIR/len.sock"
+printf '$ printf "one\\ntwo\\n" | ipcat pipe --from lines --to length %s\n' "$DIR/len.sock"
+printf 'one\ntwo\n' | "$IPCAT" pipe --from lines --to length "$DIR/len.sock"
+
+say "inspect: a logging proxy between a client and the echo server"
+"$IPCAT" inspect "$DIR/proxy.sock" --target "$DIR/echo.sock" --count 2 >"$DIR/inspect.log" 2>"$DIR/inspect.err" &
+proxy=$!
+"$IPCAT" send --wait 5s "$DIR/proxy.sock" "seen by the proxy" "binary follows" >/dev/null
+printf 'ab\x00\x01\xff\n' | "$IPCAT" send -f raw "$DIR/proxy.sock" >/dev/null 2>&1 || true
+wait "$proxy" || true
+sed 's/^/  /' "$DIR/inspect.log"
+
 say "Clear errors and exit codes"
 set +e
 show "$IPCAT" send "$DIR/missing.sock" hi; echo "exit $?"
