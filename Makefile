@@ -51,7 +51,6 @@ compile: $(SOURCES) .deno/deps
 test: bin/ipcat
 	$(DENO) fmt --check
 	$(DENO) lint
-	$(DENO) lint --rules-include=no-console lib
 	$(DENO) check cli.ts lib commands tests
 	NO_COLOR=1 $(DENO) test --allow-all --frozen --trace-leaks lib tests
 

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark client prints its figures
 /**
  * Load driver for `make bench`: CLIENTS connections at once to a line echo server at ADDR
  * (unix:PATH or tcp:HOST:PORT), each doing TRIPS sequential round trips. Prints

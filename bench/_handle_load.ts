@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark client prints its figures
 /**
  * Load driver for `make bench`: MESSAGES one-line messages to ADDR from WORKERS concurrent
  * workers, checking every reply. `pipelined`: each worker sends its share on one connection
