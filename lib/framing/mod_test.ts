@@ -120,3 +120,31 @@ Deno.test("unknown framing is a UsageError naming the choices", () => {
   assert.throws(() => parseFraming("lenght"), (e) => e instanceof UsageError && /length/.test(e.hint ?? ""));
   assert.throws(() => parseFraming("length:u24"), UsageError);
 });
+
+Deno.test("msgpack: boundaries match a real encoder for any values, ext and timestamps included", async () => {
+  const { encode, ExtData } = await import("@msgpack/msgpack");
+  const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.date({ noInvalidDate: true }),
+      fc.tuple(fc.integer({ min: 0, max: 127 }), fc.uint8Array({ maxLength: 70000 }))
+        .map(([type, data]) => new ExtData(type, data)),
+      fc.array(tie("v"), { maxLength: 3 }),
+    ),
+  })).v;
+  fc.assert(
+    fc.property(
+      fc.array(value, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.nat(100000), { maxLength: 8 }),
+      (values, cuts) => {
+        const messages = values.map((v) => encode(v, { useBigInt64: true }));
+        const wire = parseFraming("msgpack").encode(messages);
+        assert.deepEqual(decodeAll("msgpack", chop(wire, cuts)), messages);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});

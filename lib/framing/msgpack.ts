@@ -25,12 +25,13 @@ function itemShape(byte: number): [fixed: number, lengthBytes: number, kind: Kin
     case 0xc6:
     case 0xdb:
       return [1, 4, Kind.Payload];
+    // ext 8/16/32: marker, length, then a type byte before the payload.
     case 0xc7:
-      return [2, 1, Kind.Payload];
+      return [1, 1, Kind.Ext];
     case 0xc8:
-      return [2, 2, Kind.Payload];
+      return [1, 2, Kind.Ext];
     case 0xc9:
-      return [2, 4, Kind.Payload];
+      return [1, 4, Kind.Ext];
     case 0xca:
       return [5, 0, Kind.Scalar];
     case 0xcb:
@@ -75,6 +76,7 @@ const enum Kind {
   FixArray,
   FixMap,
   Payload,
+  Ext,
   Array,
   Map,
 }
@@ -144,7 +146,7 @@ export class MsgpackDecoder implements FrameDecoder {
         throw new FrameError("Malformed MessagePack: byte 0xc1 is never used", this.#offset + at);
       }
       const [fixed, lengthBytes, kind] = shape;
-      const headerLength = fixed + lengthBytes;
+      const headerLength = fixed + lengthBytes + (kind === Kind.Ext ? 1 : 0);
       if (buf.length - at < headerLength) {
         this.#stash = buf.slice(at);
         this.#keep(buf.subarray(start, at));
@@ -165,6 +167,7 @@ export class MsgpackDecoder implements FrameDecoder {
           this.#remaining += 2 * (byte & 0x0f);
           break;
         case Kind.Payload:
+        case Kind.Ext:
           this.#skip = n;
           break;
         case Kind.Array:
