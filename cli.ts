@@ -229,7 +229,7 @@ const app = buildApplication(routes, {
         `ipcat: no command "${input}"${
           corrections.length
             ? `; did you mean ${corrections.join(" or ")}?`
-            : " (commands: serve, send, pipe)"
+            : ` (commands: ${Object.keys(commands).join(", ")})`
         }`,
     }),
   },
@@ -254,8 +254,14 @@ const context = {
   },
 };
 
-const args = Deno.args.length === 0 ? ["--help"] : Deno.args;
-await run(app, args, context);
+if (Deno.args.length === 0) {
+  // Like a usage error: stdout carries data only, so the hint goes to stderr.
+  context.process.stderr.write(
+    `ipcat: no command given (commands: ${Object.keys(commands).join(", ")}; see ipcat --help)\n`,
+  );
+  Deno.exit(2);
+}
+await run(app, Deno.args, context);
 const stricliCode = Number(context.process.exitCode ?? 0);
 // Stricli's own codes are negative: unknown command, bad argument.
 Deno.exit(exitCode ?? (stricliCode < 0 ? 2 : stricliCode));

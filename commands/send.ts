@@ -120,7 +120,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
   if (timeoutMs !== undefined) {
     timer = setTimeout(
-      () => stop(new TimeoutError(`Timed out after ${flags.timeout}`, "raise --timeout")),
+      () => stop(new TimeoutError(`${address.text}: timed out after ${flags.timeout}`, "raise --timeout")),
       timeoutMs,
     );
   }

@@ -39,7 +39,7 @@ const NL = 0x0a;
 
 function badInput(what: string, text: string, why: unknown): FrameError {
   const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
-  return new FrameError(`Cannot decode ${what} "${shown}": ${(why as Error).message ?? why}`, 0);
+  return new FrameError(`Cannot decode ${what} "${shown}": ${(why as Error).message ?? why}`);
 }
 
 /** Print messages one per line, each turned into text by `toText`. */
@@ -98,29 +98,70 @@ function base64Codec(): MessageCodec {
   };
 }
 
-/** JSON in, compact JSON out, for MessagePack messages under `text` encoding. */
+/** Stands in for a 64-bit integer inside JSON.stringify; replaced by its digits afterwards. */
+const BIGINT_MARK = "\u0000ipcat-int:";
+const BIGINT_MARKED = /"\\u0000ipcat-int:(-?\d+)"/g;
+
+/**
+ * JSON in, compact JSON out, for MessagePack messages under `text` encoding. 64-bit integers
+ * keep every digit both ways; binary and ext payloads print as base64; map keys JSON cannot
+ * hold (booleans, nil, binary, arrays) print as their JSON text.
+ */
 async function jsonCodec(): Promise<MessageCodec> {
   // Loaded only here: the package costs ~20 ms at startup.
-  const { encode, decode } = await import("@msgpack/msgpack");
+  const { Decoder, Encoder, ExtData } = await import("@msgpack/msgpack");
+  const encoder = new Encoder({ useBigInt64: true });
+  const decoder = new Decoder({
+    useBigInt64: true,
+    mapKeyConverter: (key: unknown) =>
+      typeof key === "string" || typeof key === "number"
+        ? key
+        : typeof key === "bigint"
+        ? String(key)
+        : key instanceof Uint8Array
+        ? key.toBase64()
+        : JSON.stringify(key, toJson) ?? String(key),
+  });
+  // Integers past 2^53 keep their digits: JSON.parse would round them to a float.
+  const reviver = (_key: string, value: unknown, context?: { source?: string }) => {
+    if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
+    if (!/^-?\d+$/.test(context?.source ?? "")) return value;
+    const big = BigInt(context!.source!);
+    if (big < -(2n ** 63n) || big >= 2n ** 64n) throw new RangeError(`${big} does not fit in 64 bits`);
+    return big;
+  };
   const parse = (text: string) => {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
+      return encoder.encode(value);
     } catch (error) {
       throw badInput("JSON", text, error);
     }
-    return encode(value);
   };
-  const toJson = (_key: string, value: unknown) => {
-    if (typeof value === "bigint") return Number(value);
+  function toJson(_key: string, value: unknown): unknown {
+    if (typeof value === "bigint") {
+      return Number.isSafeInteger(Number(value)) ? Number(value) : `${BIGINT_MARK}${value}`;
+    }
     if (value instanceof Uint8Array) return value.toBase64();
-    if (value instanceof Map) return Object.fromEntries(value);
+    if (value instanceof ExtData) {
+      const data = value.data instanceof Uint8Array ? value.data.toBase64() : value.data;
+      return { type: value.type, data };
+    }
     return value;
+  }
+  const show = (message: Uint8Array) => {
+    try {
+      return JSON.stringify(decoder.decode(message), toJson).replace(BIGINT_MARKED, "$1");
+    } catch {
+      // No JSON form (nesting deeper than the stack): still shown, losslessly.
+      return JSON.stringify({ $msgpack: message.toBase64() });
+    }
   };
   return {
     parse,
     parseLine: (line) => parse(td.decode(line)),
-    format: lineFormat((m) => JSON.stringify(decode(m), toJson)),
+    format: lineFormat(show),
   };
 }
 
@@ -132,7 +173,7 @@ function oneValue(codec: MessageCodec): MessageCodec {
     if (values.length !== 1) {
       throw new FrameError(
         `Message is ${values.length} MessagePack values, not one`,
-        0,
+        undefined,
         "send one value per message",
       );
     }

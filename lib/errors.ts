@@ -27,12 +27,12 @@ export class UsageError extends IpcatError {
 /** Malformed, truncated or oversize framing, or bad encoded input (exit 65). */
 export class FrameError extends IpcatError {
   override name = "FrameError";
-  /** Byte offset in the stream where the problem was found. */
-  readonly offset: number;
+  /** Byte offset in the stream where the problem was found; undefined for input given whole. */
+  readonly offset?: number;
   /** Messages the decoder completed in the same chunk before the bad bytes, to deliver first. */
   decoded: Uint8Array[] = [];
-  constructor(message: string, offset: number, hint?: string) {
-    super(`${message} (at byte ${offset})`, hint);
+  constructor(message: string, offset?: number, hint?: string) {
+    super(offset === undefined ? message : `${message} (at byte ${offset})`, hint);
     this.offset = offset;
   }
 }

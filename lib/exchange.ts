@@ -10,6 +10,7 @@
  */
 import type { Connection } from "./address/types.ts";
 import type { Framing } from "./framing/types.ts";
+import { FrameError, IpcatError } from "./errors.ts";
 import { readMessages, writeAll } from "./io.ts";
 
 /** Options for {@linkcode exchange}. */
@@ -54,17 +55,43 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
 
   const writing = (async () => {
     for await (const batch of options.batches) {
-      if (batch.length === 0) continue;
-      await writeAll(conn, framing.encode(batch));
-      sent += batch.length;
+      // --max-frame bounds what we send too; the messages before an oversize one still go.
+      const over = batch.findIndex((message) => message.length > options.maxFrame);
+      const fits = over < 0 ? batch : batch.slice(0, over);
+      if (fits.length) await writeAll(conn, framing.encode(fits));
+      sent += fits.length;
+      if (over >= 0) {
+        throw new FrameError(
+          `Message ${sent + 1} is ${batch[over].length} bytes, over --max-frame ${options.maxFrame}`,
+          undefined,
+          "raise --max-frame",
+        );
+      }
     }
     sendingDone = true;
     if (!keepOpen) await conn.closeWrite();
   })();
-  if (noReply) return await writing;
+  if (noReply) {
+    return await writing.catch((error) => {
+      if (!peerGone(error)) throw error;
+      throw new IpcatError(
+        `Cannot send to ${conn.peer}: the server closed the connection`,
+        `${sent} messages were written before that; the rest were not sent`,
+      );
+    });
+  }
 
   writing.then(check, (error) => peerGone(error) ? check() : reject(error));
-  readMessages(conn, framing.decoder(options.maxFrame), (replies) => {
+  // A Unix peer that closes with our data unread resets the connection after its last
+  // reply: for the reader that is the end of the replies, as EOF is.
+  const reader = {
+    read: (buffer: Uint8Array) =>
+      conn.read(buffer).catch((error) => {
+        if (error instanceof Deno.errors.ConnectionReset) return null;
+        throw error;
+      }),
+  };
+  readMessages(reader, framing.decoder(options.maxFrame), (replies) => {
     const room = limit() - received;
     const shown = replies.length > room ? replies.slice(0, room) : replies;
     received += shown.length;

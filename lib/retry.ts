@@ -19,7 +19,11 @@ export async function connectWithWait(
     try {
       return await connect(address, options);
     } catch (error) {
-      if (!(error instanceof UnavailableError) || Date.now() >= deadline) throw error;
+      if (!(error instanceof UnavailableError)) throw error;
+      if (Date.now() >= deadline) {
+        // The usual hint ("--wait 5s retries") is no help to someone who already waited.
+        throw waitMs > 0 ? new UnavailableError(`${error.message}, still after waiting ${waitMs} ms`) : error;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
     }
   }

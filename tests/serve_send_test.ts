@@ -390,3 +390,79 @@ Deno.test("stdout closed early (| head -1): serve stops cleanly, send exits 0", 
   assert.equal(head.stdout, "1\n2\n");
   assert.equal(head.stderr, "");
 });
+
+Deno.test("msgpack JSON view: 64-bit integers keep every digit; odd map keys and ext values print", async () => {
+  await using dir = await tempDir();
+  await using echo = await startServe(["--echo", "-f", "msgpack", `${dir.path}/e.sock`]);
+  const big = '{"big":9007199254740993,"neg":-9223372036854775808,"u":18446744073709551615}';
+  const round = await ipcat(["send", "-f", "msgpack", echo.address, big]);
+  assert.equal(round.stdout, big + "\n", round.stderr);
+  const tooBig = await ipcat(["send", "-f", "msgpack", echo.address, "18446744073709551616"]);
+  assert.equal(tooBig.code, 65);
+  // ext 8 with a 3-byte payload, and a timestamp (ext -1), round-trip as exact bytes.
+  const ext = await ipcat([
+    "send",
+    "-f",
+    "msgpack",
+    "-e",
+    "hex",
+    echo.address,
+    "c70305616263",
+    "d6ff00000001",
+  ]);
+  assert.equal(ext.stdout, "c70305616263\nd6ff00000001\n", ext.stderr);
+
+  await using sink = await startServe(["-f", "msgpack", "--count", "5", `${dir.path}/s.sock`]);
+  // 1, 2, {true: 1}, {nil: nil}, ext 5 "abc" — sent as one write.
+  const sent = await ipcat([
+    "send",
+    "-n",
+    "-f",
+    "raw",
+    "-e",
+    "hex",
+    sink.address,
+    "010281c30181c0c0c70305616263",
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  await sink.child.status;
+  await sink.stdout.done;
+  assert.deepEqual(sink.stdout.lines, ["1", "2", '{"true":1}', '{"null":null}', '{"type":5,"data":"YWJj"}']);
+});
+
+Deno.test("send: a Unix server that closes early: replies printed, exit 0; with -n one error line", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/early.sock`;
+  const early = (p: string) =>
+    spawn("python3", [
+      "-c",
+      `import socket,sys;s=socket.socket(socket.AF_UNIX);s.bind(sys.argv[1]);s.listen();c,_=s.accept();c.recv(10);c.sendall(b"bye\\n");c.close()`,
+      p,
+    ]);
+  const big = Array.from({ length: 200000 }, (_, i) => `line ${i}`).join("\n") + "\n";
+  const server = early(path);
+  const replied = await ipcat(["send", "--wait", "5s", path], { stdin: big });
+  assert.equal(replied.code, 0, replied.stderr);
+  assert.equal(replied.stdout, "bye\n");
+  await server.status;
+
+  const path2 = `${dir.path}/early2.sock`;
+  const server2 = early(path2);
+  const unsent = await ipcat(["send", "-n", "--wait", "5s", path2], { stdin: big });
+  assert.equal(unsent.code, 1);
+  assert.match(unsent.stderr, /^ipcat: Cannot send to .*closed the connection.*\n$/);
+  await server2.status;
+});
+
+Deno.test("send: --max-frame bounds outgoing messages too; the ones before still go", async () => {
+  await using dir = await tempDir();
+  await using sink = await startServe([`${dir.path}/s.sock`]);
+  const r = await ipcat(["send", "-n", "--max-frame", "3", sink.address], { stdin: "abc\nabcdef\nxy\n" });
+  assert.equal(r.code, 65);
+  assert.match(r.stderr, /^ipcat: Message 2 is 6 bytes, over --max-frame 3.*\n$/);
+  await sink.stdout.waitFor(/^abc$/);
+  const bare = await ipcat([]);
+  assert.equal(bare.code, 2);
+  assert.equal(bare.stdout, "");
+  assert.match(bare.stderr, /no command given/);
+});

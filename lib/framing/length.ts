@@ -118,7 +118,7 @@ function lengthFraming(variant: string): Framing {
         if (m.length > limit) {
           throw new FrameError(
             `Message of ${m.length} bytes does not fit a ${width}-byte length prefix`,
-            0,
+            undefined,
             "use a wider prefix such as -f length:u32be",
           );
         }

@@ -88,7 +88,7 @@ const lines: Framing = {
       if (m.indexOf(NL) >= 0) {
         throw new FrameError(
           `Message contains a newline, which "lines" framing cannot carry`,
-          at,
+          undefined,
           "use -f length or -f netstring for messages with newlines",
         );
       }
