@@ -41,7 +41,9 @@ function errorLine(error: unknown): string {
   }
   // Raw socket errors that reach here carry the OS's words; say what happened instead.
   if (error instanceof Deno.errors.ConnectionReset) return "ipcat: Connection lost: the peer reset it";
-  if (error instanceof Deno.errors.BrokenPipe) return "ipcat: Connection lost: the peer closed it while we wrote";
+  if (error instanceof Deno.errors.BrokenPipe) {
+    return "ipcat: Connection lost: the peer closed it while we wrote";
+  }
   return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
 }
 

@@ -12,7 +12,7 @@
  */
 import { Child, describeStatus, forwardLines } from "./_child.ts";
 import { Slots } from "./_slots.ts";
-import { concatBytes } from "./framing/_bytes.ts";
+import { concatBytes } from "./bytes.ts";
 import type { Framing } from "./framing/types.ts";
 import { readMessages, writeAll } from "./io.ts";
 import { isPeerGone } from "./relay.ts";

@@ -12,7 +12,7 @@
 import type { Connection } from "./address/types.ts";
 import type { MessageCodec } from "./encoding.ts";
 import { FrameError } from "./errors.ts";
-import { concatBytes } from "./framing/_bytes.ts";
+import { concatBytes } from "./bytes.ts";
 import { LinesDecoder } from "./framing/lines.ts";
 import type { FrameDecoder, Framing } from "./framing/types.ts";
 import { READ_SIZE, writeAll } from "./io.ts";

@@ -2,6 +2,7 @@
  * Turning stdin into messages for `send` (and `inspect`): one per line, or all of it as one.
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import type { MessageCodec } from "./encoding.ts";
 import { LinesDecoder } from "./framing/lines.ts";
 import { READ_SIZE } from "./io.ts";
@@ -47,11 +48,5 @@ export async function readAll(source: ByteSource): Promise<Uint8Array> {
     parts.push(chunk);
     total += chunk.length;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts, total);
 }

@@ -1,16 +1,6 @@
 import { FrameError } from "../errors.ts";
 
-/** Join byte arrays into one new array. */
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total ?? parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+export { concatBytes } from "../bytes.ts";
 
 /**
  * Run one decoder step that fills `out`; if it throws a `FrameError`, attach the messages
