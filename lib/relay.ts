@@ -50,21 +50,23 @@ export async function pump(
   to: Pick<Connection, "write" | "closeWrite">,
   onChunk?: (bytes: Uint8Array) => void,
 ): Promise<number> {
-  let next: () => Promise<Uint8Array | null>;
-  if (from.readView) {
-    next = from.readView.bind(from);
-  } else {
-    const buffer = new Uint8Array(RELAY_BUFFER);
-    next = async () => {
-      const n = await from.read(buffer);
-      return n === null ? null : buffer.subarray(0, n);
-    };
-  }
+  // No await per chunk but the read and the write (no read closure, no writeAll unless a
+  // write was partial): every extra async layer adds to each round trip through a proxy.
+  const buffer = from.readView ? null : new Uint8Array(RELAY_BUFFER);
   let total = 0;
   while (true) {
-    const chunk = await next();
-    if (chunk === null) break;
-    await writeAll(to, chunk);
+    let chunk: Uint8Array;
+    if (buffer === null) {
+      const view = await from.readView!();
+      if (view === null) break;
+      chunk = view;
+    } else {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      chunk = buffer.subarray(0, n);
+    }
+    const written = await to.write(chunk);
+    if (written < chunk.length) await writeAll(to, chunk.subarray(written));
     total += chunk.length;
     onChunk?.(chunk);
   }

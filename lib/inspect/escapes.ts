@@ -95,6 +95,8 @@ const hex2 = (b: number) => `\\x${b.toString(16).padStart(2, "0")}`;
  * control characters become `\xHH`.
  */
 export function escapeText(bytes: Uint8Array): string {
+  const plain = plainAscii(bytes);
+  if (plain !== null) return plain;
   let text: string | null = null;
   try {
     text = strict.decode(bytes);
@@ -118,6 +120,23 @@ export function escapeText(bytes: Uint8Array): string {
     return out;
   }
   return escapeChars(text);
+}
+
+/** Longest message {@linkcode plainAscii} turns into a string in one call. */
+const PLAIN_MAX = 4096;
+
+/**
+ * `bytes` as a string when they are printable ASCII other than `\\`, which shows as is;
+ * else null. Most logged messages are: this skips a UTF-8 decode (a call into the runtime)
+ * and a walk over the characters.
+ */
+function plainAscii(bytes: Uint8Array): string | null {
+  if (bytes.length > PLAIN_MAX) return null;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x20 || b > 0x7e || b === 0x5c) return null;
+  }
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 function escapeChars(text: string): string {

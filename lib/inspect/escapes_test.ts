@@ -43,6 +43,15 @@ Deno.test("escapeText shows control and invalid bytes as escapes", () => {
   assert.equal(escapeText(Uint8Array.from([0x68, 0x00, 0xff, 0xc3, 0xa9])), "h\\x00\\xffé");
 });
 
+Deno.test("escapeText: printable ASCII, short or long, shows as is except the backslash", () => {
+  const ascii = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
+  assert.equal(escapeText(te.encode(ascii.replace("\\", ""))), ascii.replace("\\", ""));
+  assert.equal(escapeText(te.encode(ascii)), ascii.replace("\\", "\\\\"));
+  const long = "ping 0123456789 ".repeat(1000);
+  assert.equal(escapeText(te.encode(long)), long);
+  assert.equal(escapeText(te.encode(long + "\t")), long + "\\t");
+});
+
 Deno.test("escapeText then parseEscapes gives back the bytes", () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
     assert.deepEqual(parseEscapes(escapeText(bytes)), bytes);

@@ -58,11 +58,22 @@ const COLOR: Record<string, string> = {
 };
 const RESET = "\x1b[0m";
 
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+const MILLIS = Array.from({ length: 1000 }, (_, ms) => pad(ms, 3));
+/** `HH:MM:SS.` of the last second shown: a busy log has many events per second. */
+let clockSecond = NaN;
+let clockPrefix = "";
+
 /** Local wall-clock time with milliseconds: `14:03:07.123`. */
 export function clock(t: number): string {
-  const d = new Date(t);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  const second = Math.floor(t / 1000);
+  if (second !== clockSecond) {
+    // UTC offsets are whole minutes, so local seconds change exactly on UTC ones.
+    const d = new Date(second * 1000);
+    clockPrefix = `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}.`;
+    clockSecond = second;
+  }
+  return clockPrefix + MILLIS[Math.floor(t) - second * 1000];
 }
 
 /** Text of a message that may have been cut short for the log, without a torn character. */
@@ -110,6 +121,8 @@ export function eventFormatter(options: EventFormatOptions): (event: InspectEven
   const paint = (key: string, lines: string[]) =>
     color
       ? lines.map((line) => `${COLOR[key]}${line}${RESET}\n`).join("")
+      : lines.length === 1
+      ? lines[0] + "\n"
       : lines.map((l) => l + "\n").join("");
   return (event) => {
     const head = `${clock(event.t)}${"conn" in event && event.conn !== undefined ? ` #${event.conn}` : ""}`;

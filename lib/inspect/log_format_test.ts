@@ -10,6 +10,11 @@ const t = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
 
 Deno.test("clock shows local time with milliseconds", () => {
   assert.equal(clock(t), "03:04:05.067");
+  // Consecutive events share a second's prefix; each new second gets its own.
+  assert.equal(clock(t + 932), "03:04:05.999");
+  assert.equal(clock(t + 933), "03:04:06.000");
+  assert.equal(clock(t - 68), "03:04:04.999");
+  assert.equal(clock(t + 0.5), "03:04:05.067");
 });
 
 Deno.test("printable messages are one line of text with escapes", () => {

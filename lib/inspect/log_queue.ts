@@ -71,7 +71,12 @@ export class LogQueue {
       this.#bytes += event.bytes.length;
     }
     this.#queue.push(event);
-    if (this.#writing || this.#timer !== undefined) return;
+    this.#schedule();
+  }
+
+  /** Start the delay unless a write or the delay is already under way. */
+  #schedule(): void {
+    if (this.#writing || this.#timer !== undefined || this.#queue.length === 0) return;
     this.#timer = setTimeout(() => this.#flush(), this.#delay);
   }
 
@@ -81,21 +86,26 @@ export class LogQueue {
     this.#writing ??= this.#drain();
   }
 
+  /**
+   * Write one batch. Events queued meanwhile wait for the next delay rather than being
+   * written as soon as this write ends: otherwise a write's own duration would set the
+   * batch size, and a steady stream of round trips (a message or two per write) would pay
+   * for a write per round trip. On a file, each write is a hop to a worker thread and back.
+   */
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue;
-        this.#queue = [];
-        this.#dataEvents = 0;
-        this.#bytes = 0;
-        await writeAll(this.#out, this.#render(batch));
-      }
+      const batch = this.#queue;
+      this.#queue = [];
+      this.#dataEvents = 0;
+      this.#bytes = 0;
+      await writeAll(this.#out, this.#render(batch));
     } catch {
       // The log's reader went away (closed pipe): the traffic goes on without a log.
       this.#broken = true;
       this.#queue = [];
     } finally {
       this.#writing = null;
+      this.#schedule();
     }
   }
 
@@ -134,7 +144,9 @@ export class LogQueue {
 
   /** Resolves once everything queued has been written. */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) this.#flush();
-    while (this.#writing) await this.#writing;
+    while (this.#writing || this.#timer !== undefined) {
+      if (this.#timer !== undefined) this.#flush();
+      await this.#writing;
+    }
   }
 }

@@ -64,3 +64,30 @@ Deno.test("LogQueue stops quietly when its reader is gone", async () => {
   queue.push(data(2));
   await queue.close();
 });
+
+Deno.test("LogQueue: events queued during a write wait for the next delay, not for the write", async () => {
+  const writes: string[] = [];
+  const started = Promise.withResolvers<void>();
+  const finish = Promise.withResolvers<void>();
+  const queue = new LogQueue(
+    {
+      async write(p) {
+        writes.push(td.decode(p));
+        started.resolve();
+        await finish.promise;
+        return p.length;
+      },
+    },
+    format,
+    { delay: 50 },
+  );
+  queue.push(data(1));
+  await started.promise;
+  queue.push(data(2));
+  finish.resolve();
+  // The first write has ended; the second event still shares the next batch's delay.
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(writes, ["data 1\nmore\n"]);
+  await queue.close();
+  assert.deepEqual(writes, ["data 1\nmore\n", "data 2\nmore\n"]);
+});
