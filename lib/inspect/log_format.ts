@@ -12,6 +12,7 @@
  */
 import { escapeText, isPrintable } from "./escapes.ts";
 import { hexdumpBytes } from "./hexdump.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** `c2s` is client to server (`>`), `s2c` server to client (`<`). */
 export type Dir = "c2s" | "s2c";
@@ -95,18 +96,6 @@ function textOf(bytes: Uint8Array, truncated: boolean): string {
 const te = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Formatted event: text, or (for hexdumps) the same text as UTF-8 bytes. */
 export type Formatted = string | Uint8Array;
 
@@ -154,6 +143,6 @@ export function eventFormatter(options: EventFormatOptions): (event: InspectEven
     const tail = truncated ? `  … (${more} more bytes)\n` : "";
     if (color) return paint(dir, `${title}\n${latin1.decode(dump)}${tail}`.slice(0, -1).split("\n"));
     // Bytes, not a string: hexdumps are most of a busy log, and this skips two conversions.
-    return concat([te.encode(`${title}\n`), dump, te.encode(tail)]);
+    return concatBytes([te.encode(`${title}\n`), dump, te.encode(tail)]);
   };
 }

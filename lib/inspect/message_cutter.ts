@@ -13,6 +13,7 @@
  */
 import { FrameError } from "../errors.ts";
 import type { FrameDecoder, Framing } from "../framing/types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A message and the bytes that carried it on the wire. Both may be views of the chunk. */
 export interface Cut {
@@ -92,7 +93,7 @@ export class MessageCutter {
       const take = Math.min(need, chunk.length - at);
       if (take > 0) parts.push(chunk.subarray(at, at + take));
       at += take;
-      cuts.push({ message, wire: parts.length === 1 ? parts[0] : concat(parts) });
+      cuts.push({ message, wire: parts.length === 1 ? parts[0] : concatBytes(parts) });
     }
     if (at < chunk.length) this.#pending.push(chunk.slice(at));
     return cuts;
@@ -107,7 +108,7 @@ export class MessageCutter {
     } catch (error) {
       return this.#fail(error, new Uint8Array(0));
     }
-    const rest = concat(this.#pending);
+    const rest = concatBytes(this.#pending);
     this.#pending = [];
     if (messages.length === 0) return rest.length ? [{ message: rest, wire: rest }] : [];
     return [{ message: messages[0], wire: rest }];
@@ -117,21 +118,8 @@ export class MessageCutter {
     if (!(error instanceof FrameError)) throw error;
     this.#error = error;
     this.#decoder = null;
-    const rest = concat([...this.#pending, chunk]);
+    const rest = concatBytes([...this.#pending, chunk]);
     this.#pending = [];
     return rest.length ? [{ message: rest, wire: rest }] : [];
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
