@@ -643,18 +643,7 @@ Deno.test({
       await tmux("send-keys", "Enter");
       await see(/< 7B partial$/m, "the finished line echoed");
       await tmux("send-keys", "C-d");
-      await until(
-        async () => {
-          try {
-            return (await Deno.readTextFile(exitFile)).includes("EXIT=");
-          } catch {
-            return false;
-          }
-        },
-        10_000,
-        "the session to end",
-      );
-      assert.equal((await Deno.readTextFile(exitFile)).trim(), "EXIT=0");
+      assert.equal(await exitStatusIn(exitFile), "EXIT=0");
     } finally {
       await tmux("kill-server");
     }
@@ -675,18 +664,7 @@ Deno.test({
     try {
       await until(async () => /send>/.test((await tmux("capture-pane", "-p")).stdout), 10_000, "the prompt");
       await tmux("send-keys", "typed", "C-c");
-      await until(
-        async () => {
-          try {
-            return (await Deno.readTextFile(exitFile)).includes("EXIT=");
-          } catch {
-            return false;
-          }
-        },
-        10_000,
-        "the session to end",
-      );
-      assert.equal((await Deno.readTextFile(exitFile)).trim(), "EXIT=130");
+      assert.equal(await exitStatusIn(exitFile), "EXIT=130");
     } finally {
       await tmux("kill-server");
     }
@@ -753,3 +731,10 @@ Deno.test("inspect usage errors exit 2", async () => {
   const both = await ipcat(["inspect", "/tmp/x.sock", "--intercept", "/tmp/y.sock"]);
   assert.equal(both.code, 2);
 });
+
+/** Wait for a tmux session's shell to write `EXIT=<status>` to `file`, and return that line. */
+async function exitStatusIn(file: string): Promise<string> {
+  const read = () => Deno.readTextFile(file).catch(() => "");
+  await until(async () => (await read()).includes("EXIT="), 10_000, "the session to end");
+  return (await read()).trim();
+}
