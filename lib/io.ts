@@ -2,6 +2,7 @@
  * Byte-moving loops shared by every command: write everything, read messages.
  * @module
  */
+import { FrameError } from "./errors.ts";
 import type { Connection } from "./address/types.ts";
 import type { FrameDecoder } from "./framing/types.ts";
 
@@ -47,7 +48,8 @@ export interface ReadMessagesOptions {
 
 /**
  * Read `conn` to EOF, decoding messages and handing each read's batch to `onBatch`, which
- * is awaited before the next read: backpressure, and replies in order. Messages are views
+ * is awaited before the next read: backpressure, and replies in order. On a `FrameError`,
+ * the messages decoded before the bad bytes are handed over first, then it is thrown. Messages are views
  * into a buffer that is not reused, so `onBatch` may keep them.
  *
  * Returns true at EOF, false when stopped by the signal.
@@ -74,7 +76,14 @@ export async function readMessages(
     if (n === size && size < READ_SIZE) size *= 4;
     onBusy?.(true);
     try {
-      const messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+      let messages: Uint8Array[];
+      try {
+        messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+      } catch (error) {
+        // Bad bytes after good messages in the same read: the good ones are still handled.
+        if (error instanceof FrameError && error.decoded.length) await onBatch(error.decoded);
+        throw error;
+      }
       if (messages.length) await onBatch(messages);
     } finally {
       onBusy?.(false);

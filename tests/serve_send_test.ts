@@ -466,3 +466,14 @@ Deno.test("send: --max-frame bounds outgoing messages too; the ones before still
   assert.equal(bare.stdout, "");
   assert.match(bare.stderr, /no command given/);
 });
+
+Deno.test("serve: messages before a bad frame in the same read are still handled", async () => {
+  await using dir = await tempDir();
+  await using sink = await startServe(["-f", "length", `${dir.path}/s.sock`]);
+  // One write: a good frame "hi", then a prefix announcing 2 GiB.
+  const wire = new Uint8Array([0, 0, 0, 2, 104, 105, 0x7f, 0xff, 0xff, 0xff]);
+  const sent = await run("socat", ["-u", "-", `UNIX-CONNECT:${sink.address.slice(5)}`], { stdin: wire });
+  assert.equal(sent.code, 0);
+  await sink.stderr.waitFor(/exceeds --max-frame/);
+  await sink.stdout.waitFor(/^hi$/);
+});
