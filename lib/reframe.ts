@@ -15,7 +15,7 @@ import { FrameError } from "./errors.ts";
 import { concatBytes } from "./bytes.ts";
 import { LinesDecoder } from "./framing/lines.ts";
 import type { FrameDecoder, Framing } from "./framing/types.ts";
-import { READ_SIZE, writeAll } from "./io.ts";
+import { readMessages, writeAll } from "./io.ts";
 import { isPeerGone } from "./relay.ts";
 
 /**
@@ -128,34 +128,19 @@ export async function reframe(
     totals.messages += messages.length;
     onBatch?.(wire.length, messages.length);
   };
-  while (true) {
-    // A fresh buffer per read: decoders may keep views of it across reads.
-    const buffer = new Uint8Array(READ_SIZE);
-    const n = await from.read(buffer);
-    let messages: Uint8Array[];
+  // readMessages hands over the messages before a bad frame, then throws its FrameError.
+  await readMessages(from, decoder, async (messages) => {
+    let wire: Uint8Array;
     try {
-      messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+      wire = encodeBatch(framing, messages);
     } catch (error) {
       if (error instanceof FrameError && error.decoded.length) {
-        const good = error.decoded;
-        await send(good, encodeBatch(framing, good));
+        await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
       }
       throw error;
     }
-    if (messages.length) {
-      let wire: Uint8Array;
-      try {
-        wire = encodeBatch(framing, messages);
-      } catch (error) {
-        if (error instanceof FrameError && error.decoded.length) {
-          await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
-        }
-        throw error;
-      }
-      await send(messages, wire);
-    }
-    if (n === null) break;
-  }
+    await send(messages, wire);
+  });
   try {
     await to.closeWrite();
   } catch (error) {
