@@ -12,6 +12,7 @@ import type { Connection } from "./address/types.ts";
 import type { Framing } from "./framing/types.ts";
 import { FrameError, IpcatError } from "./errors.ts";
 import { readMessages, writeAll } from "./io.ts";
+import { isPeerGone } from "./relay.ts";
 
 /** Options for {@linkcode exchange}. */
 export interface ExchangeOptions {
@@ -27,11 +28,6 @@ export interface ExchangeOptions {
   keepOpen?: boolean;
   /** Do not read replies at all. */
   noReply?: boolean;
-}
-
-/** The peer went away while we wrote: its replies (and EOF) still tell the story. */
-function peerGone(error: unknown): boolean {
-  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset;
 }
 
 /**
@@ -73,7 +69,7 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
   })();
   if (noReply) {
     return await writing.catch((error) => {
-      if (!peerGone(error)) throw error;
+      if (!isPeerGone(error)) throw error;
       throw new IpcatError(
         `Cannot send to ${conn.peer}: the server closed the connection`,
         `${sent} messages were written before that; the rest were not sent`,
@@ -81,7 +77,7 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
     });
   }
 
-  writing.then(check, (error) => peerGone(error) ? check() : reject(error));
+  writing.then(check, (error) => isPeerGone(error) ? check() : reject(error));
   // A Unix peer that closes with our data unread resets the connection after its last
   // reply: for the reader that is the end of the replies, as EOF is.
   const reader = {
