@@ -90,17 +90,6 @@ async function framings(
   return [sides[0], sides[1]];
 }
 
-/** Wait for a child that was sent SIGTERM; one that ignores it for 2 s gets SIGKILL. */
-async function reap(conn: ExecConnection): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 2000));
-  const status = await Promise.race([conn.exited, late]);
-  clearTimeout(timer);
-  if (status) return status;
-  conn.kill("SIGKILL");
-  return await conn.exited;
-}
-
 /** Run `pipe`; resolves to the exit code. */
 export async function pipeCommand(flags: PipeFlags, first: string, second?: string): Promise<number> {
   let a = parseAddress(second === undefined ? "-" : first);
@@ -160,7 +149,8 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
     for (const conn of conns) conn.close();
     for (const conn of conns) {
       if (conn instanceof ExecConnection) {
-        const status = await reap(conn);
+        // close() sent SIGTERM; Child escalates to SIGKILL for one that ignores it.
+        const status = await conn.exited;
         if (status.code !== 0) log("verbose", `${conn.peer} exited with ${status.signal ?? status.code}`);
       }
     }

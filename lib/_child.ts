@@ -1,5 +1,5 @@
 /**
- * Child processes for `--handle` and `--exec`. Terminating one also reaches what it started
+ * Child processes for `--handle`, `--exec` and `exec:` addresses. Terminating one also reaches what it started
  * (`sh -c 'sleep 9 & ...'`), and every child is waited for, so no zombie is left behind.
  *
  * Two ways to reach the descendants: `ownGroup` runs the child in its own process group
@@ -14,7 +14,9 @@ export const KILL_GRACE_MS = 1000;
 
 /** Options for {@linkcode Child}. */
 export interface ChildOptions {
-  env: Record<string, string>;
+  env?: Record<string, string>;
+  /** Where its stderr goes: piped (the caller forwards it) or ipcat's own. @default {"piped"} */
+  stderr?: "piped" | "inherit";
   /** Run in its own process group (setsid): slower to spawn, immune to the terminal's ^C. */
   ownGroup?: boolean;
 }
@@ -43,7 +45,7 @@ export class Child {
       args: argv.slice(1),
       stdin: "piped",
       stdout: "piped",
-      stderr: "piped",
+      stderr: options.stderr ?? "piped",
       env: options.env,
       detached: this.#ownGroup,
     }).spawn();

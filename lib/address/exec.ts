@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+import { Child } from "../_child.ts";
 import { splitArgv } from "../argv.ts";
 import { UnavailableError, UsageError } from "../errors.ts";
 import type { Address, Connection, Transport } from "./types.ts";
@@ -20,27 +21,27 @@ export interface ExecAddress extends Address {
 
 /**
  * A running child as a {@linkcode Connection}: writes go to its stdin, reads come from its
- * stdout, its stderr passes through. `closeWrite` closes its stdin; `close` ends it
- * (SIGTERM) if it still runs. Its exit status is always collected (no zombies).
+ * stdout, its stderr passes through. `closeWrite` closes its stdin; `close` terminates it
+ * if it still runs (SIGTERM, then SIGKILL; see `Child`). Its exit status is always
+ * collected (no zombies).
  */
 export class ExecConnection implements Connection {
   readonly peer: string;
   /** Resolves when the child has exited and been reaped. */
   readonly exited: Promise<Deno.CommandStatus>;
-  #child: Deno.ChildProcess;
+  #child: Child;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #leftover: Uint8Array | null = null;
-  #running = true;
   #stdinClosed = false;
 
-  constructor(child: Deno.ChildProcess, peer: string) {
+  constructor(child: Child, peer: string) {
     this.#child = child;
     this.peer = peer;
-    // Awaiting the status from the start is what reaps the child the moment it exits.
-    this.exited = child.status.finally(() => this.#running = false);
-    this.#reader = child.stdout.getReader();
-    this.#writer = child.stdin.getWriter();
+    // Child awaits its status from the start, which reaps it the moment it exits.
+    this.exited = child.status;
+    this.#reader = child.process.stdout.getReader();
+    this.#writer = child.process.stdin.getWriter();
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
@@ -75,40 +76,30 @@ export class ExecConnection implements Connection {
     await this.#writer.close().catch(() => {});
   }
 
-  /** Send `signal` to the child if it still runs. */
-  kill(signal: Deno.Signal): void {
-    if (!this.#running) return;
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // It exited meanwhile.
-    }
-  }
-
   close(): void {
     this.#reader.cancel().catch(() => {});
     if (!this.#stdinClosed) {
       this.#stdinClosed = true;
       this.#writer.abort().catch(() => {});
     }
-    this.kill("SIGTERM");
+    this.#child.terminate("the pipe ended");
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    return this.#child.stdout;
+    return this.#child.process.stdout;
   }
 
   get writable(): WritableStream<Uint8Array> {
-    return this.#child.stdin;
+    return this.#child.process.stdin;
   }
 }
 
 /** Start the command; a missing program is `UnavailableError`. */
 function spawn(address: ExecAddress): Promise<Connection> {
-  const [program, ...args] = address.argv;
-  let child: Deno.ChildProcess;
+  const program = address.argv[0];
+  let child: Child;
   try {
-    child = new Deno.Command(program, { args, stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+    child = new Child(address.argv, { stderr: "inherit" });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UnavailableError(
