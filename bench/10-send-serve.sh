@@ -3,28 +3,25 @@
 # messages per second through `send --keep-open` into `serve --echo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IPCAT=${IPCAT:-$PWD/bin/ipcat}
-T=${BENCH_TMP:-$PWD/.bench}/send-serve
-mkdir -p "$T"
+source bench/_lib.sh
+bench_setup send-serve
 DENO=$(command -v deno || echo "$PWD/.deno/node_modules/@deno/linux-x64-glibc/deno")
 RUNS=${RUNS:-40}
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 
 start() { # start SOCK ARGS...: serve in background, wait for "listening on"
   local sock=$1; shift
-  "$IPCAT" serve "$@" "$sock" >/dev/null 2>"$T/serve.log" &
-  PIDS+=($!)
-  until grep -q '^listening on' "$T/serve.log"; do sleep 0.01; done
+  "$IPCAT" serve "$@" "$sock" >/dev/null 2>"$dir/serve.log" &
+  pids+=($!)
+  until grep -q '^listening on' "$dir/serve.log"; do sleep 0.01; done
 }
 
-start "$T/echo.sock" --echo
-echo 'export {};' >"$T/empty.ts"
+start "$dir/echo.sock" --echo
+echo 'export {};' >"$dir/empty.ts"
 
-ipcat_ms=$(python3 bench/_median.py "$RUNS" "$IPCAT" send "$T/echo.sock" hello)
-deno_ms=$(python3 bench/_median.py "$RUNS" "$DENO" run --quiet "$T/empty.ts")
-socat_ms=$(python3 bench/_median.py "$RUNS" sh -c "echo hello | socat - UNIX-CONNECT:$T/echo.sock")
-nc_ms=$(python3 bench/_median.py "$RUNS" sh -c "echo hello | nc -NU $T/echo.sock")
+ipcat_ms=$(python3 bench/_median.py "$RUNS" "$IPCAT" send "$dir/echo.sock" hello)
+deno_ms=$(python3 bench/_median.py "$RUNS" "$DENO" run --quiet "$dir/empty.ts")
+socat_ms=$(python3 bench/_median.py "$RUNS" sh -c "echo hello | socat - UNIX-CONNECT:$dir/echo.sock")
+nc_ms=$(python3 bench/_median.py "$RUNS" sh -c "echo hello | nc -NU $dir/echo.sock")
 
 printf '%-58s %12s %12s %8s %s\n' "row" "ipcat" "peer" "ratio" "target"
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
@@ -36,9 +33,9 @@ printf '%-58s %10sms %10sms %8s %s\n' "one-shot send vs nc -NU" "$ipcat_ms" "$nc
 python3 -c "
 import sys
 line = b'x' * 63 + b'\n'
-sys.stdout.buffer.write(line * 1000000)" >"$T/lines.txt"
+sys.stdout.buffer.write(line * 1000000)" >"$dir/lines.txt"
 start_ns=$(date +%s%N)
-replies=$("$IPCAT" send --keep-open "$T/echo.sock" <"$T/lines.txt" | wc -l)
+replies=$("$IPCAT" send --keep-open "$dir/echo.sock" <"$dir/lines.txt" | wc -l)
 end_ns=$(date +%s%N)
 rate=$(python3 -c "print(int($replies / (($end_ns - $start_ns) / 1e9)))")
 [ "$replies" -eq 1000000 ] || echo "WARNING: got $replies replies, expected 1000000"

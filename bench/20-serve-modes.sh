@@ -5,14 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DENO=$(sed -n 's/^exec "\([^"]*\)" run.*/\1/p' "$IPCAT")
 DENO=${DENO:-$(command -v deno)}
-dir=$(mktemp -d "$BENCH_TMP/serve-modes.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source bench/_lib.sh
+bench_setup serve-modes
 
 # Start a server in the background; wait for its socket to accept connections.
 start() { # SOCKET CMD...

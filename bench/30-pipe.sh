@@ -2,14 +2,8 @@
 # pipe: raw relay throughput against socat, peak RSS under a slow consumer, re-framing rate.
 # Prints rows: what | ipcat | peer | ratio | target. Medians of 3 runs; figures, not asserts.
 set -euo pipefail
-: "${IPCAT:?run via make bench}" "${BENCH_TMP:?run via make bench}"
-dir=$(mktemp -d "$BENCH_TMP/pipe.XXXXXX")
-sinks=()
-cleanup() {
-  for pid in "${sinks[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/_lib.sh"
+bench_setup pipe
 SIZE=$((1024 * 1024 * 1024))
 DATA="$dir/1g"
 SOCK="$dir/s.sock"
@@ -19,7 +13,7 @@ head -c "$SIZE" /dev/urandom > "$DATA"
 start_sink() {
   rm -f "$SOCK"
   socat -u -b 262144 "UNIX-LISTEN:$SOCK" OPEN:/dev/null &
-  sinks+=($!)
+  pids+=($!)
   while [ ! -S "$SOCK" ]; do sleep 0.01; done
 }
 
@@ -30,7 +24,7 @@ seconds() {
   t0=$(date +%s%N)
   cat "$DATA" | "$@" > /dev/null
   t1=$(date +%s%N)
-  wait "${sinks[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
   echo $(( (t1 - t0) / 1000 ))
 }
 
@@ -61,7 +55,7 @@ c, _ = s.accept()
 while c.recv(65536):
     time.sleep(0.001)
 ' "$SOCK" &
-  sinks+=($!)
+  pids+=($!)
   while [ ! -S "$SOCK" ]; do sleep 0.01; done
   if [ "$1" = file ]; then
     shift
@@ -70,7 +64,7 @@ while c.recv(65536):
     shift
     cat "$DATA" | /usr/bin/time -f %M -o "$dir/rss" "$@" > /dev/null
   fi
-  wait "${sinks[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
   echo $(( $(cat "$dir/rss") / 1024 ))
 }
 # stdin a pipe (the worker path) and a regular file (read on the main thread).
@@ -93,7 +87,7 @@ for _ in 1 2 3; do
   t0=$(date +%s%N)
   "$IPCAT" pipe --from lines --to length "unix:$SOCK" < "$LINES" > /dev/null
   t1=$(date +%s%N)
-  wait "${sinks[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
   rf+=($(( (t1 - t0) / 1000 )))
 done
 m=$(median3 "${rf[@]}")

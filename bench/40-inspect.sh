@@ -4,15 +4,8 @@
 # Each figure is the median of RUNS runs, direct and proxied runs interleaved, because
 # this 2-core machine is shared and single runs swing by 2x.
 set -euo pipefail
-: "${IPCAT:?run through bench/run.sh}" "${BENCH_TMP:?run through bench/run.sh}"
-dir="$(mktemp -d "$BENCH_TMP/inspect.XXXXXX")"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/_lib.sh"
+bench_setup inspect
 RUNS="${RUNS:-3}"
 ROUND_TRIPS="${ROUND_TRIPS:-10000}"
 BULK_MB="${BULK_MB:-512}" # a multiple of 64

@@ -5,9 +5,10 @@
  */
 import { connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Listener } from "../lib/address/types.ts";
-import { messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { InterruptedError, UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
+import type { Framing } from "../lib/framing/types.ts";
 import { intercept, type Interception, restoreAside } from "../lib/inspect/intercept.ts";
 import { parseEscapes } from "../lib/inspect/escapes.ts";
 import { LineEditor, PlainLines } from "../lib/inspect/line_editor.ts";
@@ -102,6 +103,72 @@ function parseViewFormat(text: string): ViewFormat {
   throw new UsageError(`Unknown --format "${text}"`, `use one of: ${VIEW_FORMATS.join(", ")}`);
 }
 
+/** `inspect ADDR`: an interactive (or scripted) session; resolves to the exit code. */
+async function session(
+  flags: InspectFlags,
+  address: string | undefined,
+  framing: Framing,
+  encoding: Encoding,
+  formatter: ReturnType<typeof eventFormatter>,
+  log: ReturnType<typeof stderrLog>,
+): Promise<number> {
+  const framingName = framing.name;
+  if (address === undefined) {
+    throw new UsageError(
+      "inspect needs an address",
+      "ipcat inspect ADDR (session), ipcat inspect LISTEN --target ADDR (proxy), or --intercept PATH",
+    );
+  }
+  if (flags.record !== undefined || flags.count !== undefined) {
+    throw new UsageError(
+      "--record and --count work with the proxy",
+      "add --target ADDR or use --intercept PATH",
+    );
+  }
+  const codec = await messageCodec(encoding, framingName);
+  const parseLine = encoding === "text" && framingName !== "msgpack"
+    ? parseEscapes
+    : (line: string) => codec.parse(line);
+  const target = parseAddress(address);
+  const conn = await connect(target, await connectOptions(flags));
+  const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
+  // The editor draws a prompt on stdout: only when both ends are a terminal.
+  const tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  const input = tty
+    ? new LineEditor(Deno.stdin, write, { prompt: "send> ", setRaw: (raw) => Deno.stdin.setRaw(raw) })
+    : new PlainLines(Deno.stdin, write, flags.maxFrame * 4 + 2);
+  if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
+  // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0). Either way
+  // the terminal leaves raw mode.
+  const { promise: signalled, resolve, reject } = Promise.withResolvers<void>();
+  const onSigint = () => reject(new InterruptedError("Interrupted"));
+  const onStop = () => resolve();
+  Deno.addSignalListener("SIGINT", onSigint);
+  Deno.addSignalListener("SIGTERM", onStop);
+  Deno.addSignalListener("SIGHUP", onStop);
+  try {
+    await Promise.race([
+      runSession({
+        conn,
+        framing,
+        maxFrame: flags.maxFrame,
+        showMax: flags.showMax,
+        parseLine,
+        format: formatter,
+        input,
+      }),
+      signalled,
+    ]);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onStop);
+    Deno.removeSignalListener("SIGHUP", onStop);
+    input.close();
+    conn.close();
+  }
+  return 0;
+}
+
 /** Run `inspect`; resolves to the exit code. */
 export async function inspect(flags: InspectFlags, address?: string): Promise<number> {
   const log = stderrLog(flags);
@@ -128,62 +195,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   const formatter = eventFormatter({ format, color, json });
   const proxying = flags.target !== undefined || flags.intercept !== undefined;
 
-  if (!proxying) {
-    if (address === undefined) {
-      throw new UsageError(
-        "inspect needs an address",
-        "ipcat inspect ADDR (session), ipcat inspect LISTEN --target ADDR (proxy), or --intercept PATH",
-      );
-    }
-    if (flags.record !== undefined || flags.count !== undefined) {
-      throw new UsageError(
-        "--record and --count work with the proxy",
-        "add --target ADDR or use --intercept PATH",
-      );
-    }
-    const codec = await messageCodec(encoding, framingName);
-    const parseLine = encoding === "text" && framingName !== "msgpack"
-      ? parseEscapes
-      : (line: string) => codec.parse(line);
-    const target = parseAddress(address);
-    const conn = await connect(target, await connectOptions(flags));
-    const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
-    // The editor draws a prompt on stdout: only when both ends are a terminal.
-    const tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-    const input = tty
-      ? new LineEditor(Deno.stdin, write, { prompt: "send> ", setRaw: (raw) => Deno.stdin.setRaw(raw) })
-      : new PlainLines(Deno.stdin, write, flags.maxFrame * 4 + 2);
-    if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
-    // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0). Either way
-    // the terminal leaves raw mode.
-    const { promise: signalled, resolve, reject } = Promise.withResolvers<void>();
-    const onSigint = () => reject(new InterruptedError("Interrupted"));
-    const onStop = () => resolve();
-    Deno.addSignalListener("SIGINT", onSigint);
-    Deno.addSignalListener("SIGTERM", onStop);
-    Deno.addSignalListener("SIGHUP", onStop);
-    try {
-      await Promise.race([
-        runSession({
-          conn,
-          framing,
-          maxFrame: flags.maxFrame,
-          showMax: flags.showMax,
-          parseLine,
-          format: formatter,
-          input,
-        }),
-        signalled,
-      ]);
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSigint);
-      Deno.removeSignalListener("SIGTERM", onStop);
-      Deno.removeSignalListener("SIGHUP", onStop);
-      input.close();
-      conn.close();
-    }
-    return 0;
-  }
+  if (!proxying) return await session(flags, address, framing, encoding, formatter, log);
 
   if (flags.intercept !== undefined && (address !== undefined || flags.target !== undefined)) {
     throw new UsageError(

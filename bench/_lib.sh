@@ -1,0 +1,14 @@
+# Sourced by bench/NN-*.sh: a scratch dir under $BENCH_TMP and background processes, both
+# cleaned up on exit. Usage: bench_setup NAME, then `pids+=($!)` after starting each one.
+bench_setup() {
+  : "${IPCAT:?run through bench/run.sh}" "${BENCH_TMP:?run through bench/run.sh}"
+  dir=$(mktemp -d "$BENCH_TMP/$1.XXXXXX")
+  pids=()
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
