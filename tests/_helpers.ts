@@ -201,6 +201,19 @@ export async function until(
   }
 }
 
+/** Resolve with `promise`, or fail the test if it takes longer than `ms` (a hang guard, not a sync). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Does a command exist on PATH? */
 export function have(cmd: string): boolean {
   try {

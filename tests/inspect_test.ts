@@ -18,6 +18,7 @@ import {
   startListening,
   tempDir,
   until,
+  within,
 } from "./_helpers.ts";
 
 const te = new TextEncoder();
@@ -99,21 +100,6 @@ ts = [threading.Thread(target=client, args=(t,)) for t in (0xA1, 0xB2)]
 [t.start() for t in ts]; [t.join() for t in ts]
 print("ok")
 `;
-
-/** `promise`, or a failure naming `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function hex(bytes: Uint8Array): string {
   return bytes.toHex();

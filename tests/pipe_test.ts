@@ -13,6 +13,7 @@ import {
   startServe,
   tempDir,
   until,
+  within,
 } from "./_helpers.ts";
 
 const PEER = new URL("./pipe_peer.py", import.meta.url).pathname;
@@ -45,19 +46,6 @@ async function peer(mode: string, path: string) {
       await Promise.all([stdout.done, stderr.done]);
     },
   };
-}
-
-/** Resolve with `promise`, or fail the test if it takes longer than `ms` (a hang guard, not a sync). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function frame(payload: Uint8Array): Uint8Array {
