@@ -182,7 +182,8 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     const decoder = framing.decoder(flags.maxFrame);
     const onBusy = (busy: boolean) => session.busy = busy;
     await readMessages(conn, decoder, async (received) => {
-      const messages = received.length > 0 ? received.slice(0, server.take(received.length)) : received;
+      const allowed = server.take(received.length);
+      const messages = allowed < received.length ? received.slice(0, allowed) : received;
       if (messages.length === 0) return;
       if (flags.echo) await writeAll(conn, framing.encode(messages));
       else if (!printed(codec.format(messages))) server.stop();
