@@ -7,7 +7,7 @@ DENO := $(or $(shell command -v deno 2>/dev/null),$(LOCAL_DENO))
 RUN_FLAGS := --allow-all --no-prompt
 SOURCES := cli.ts deno.json deno.lock $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
 
-.PHONY: all compile test demo bench clean fmt
+.PHONY: all compile test demo bench clean fmt fuzz stress
 
 all: bin/ipcat
 
@@ -53,6 +53,18 @@ test: bin/ipcat
 	$(DENO) lint
 	$(DENO) check cli.ts lib commands tests
 	NO_COLOR=1 $(DENO) test --allow-all --frozen --trace-leaks lib tests
+
+# Long forms of the fuzz and fault suites (make test runs their short forms).
+SECONDS ?= 60
+fuzz: bin/ipcat
+	IPCAT_STRESS=1 $(DENO) run --allow-all --frozen tests/fuzz/differential.ts --seconds $(SECONDS)
+
+stress: bin/ipcat
+	@mkdir -p .bench
+	@rm -f .bench/reliability.tsv
+	IPCAT_STRESS=1 IPCAT_FIGURES=$(abspath .bench/reliability.tsv) NO_COLOR=1 \
+	  $(DENO) test --allow-all --frozen --trace-leaks tests/fault_*_test.ts
+	@echo "figures: .bench/reliability.tsv"; cat .bench/reliability.tsv
 
 demo: bin/ipcat
 	@bash tests/demo.sh

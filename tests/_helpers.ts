@@ -226,3 +226,27 @@ export function have(cmd: string): boolean {
 }
 
 export { assert };
+
+/**
+ * Long or short form of a fault/fuzz test: `make stress` and `make fuzz` set
+ * `IPCAT_STRESS=1`, and tests scale their counts up with it. `make test` runs the short form.
+ */
+export const STRESS = Deno.env.get("IPCAT_STRESS") === "1";
+
+/** `short` in `make test`, `long` under `make stress`/`make fuzz`. */
+export function scaled(short: number, long: number): number {
+  return STRESS ? long : short;
+}
+
+/**
+ * Report a measured figure (time to serve the next client, RSS per pending byte, fds
+ * before/after…). Printed on stderr, and appended as `name<TAB>value<TAB>unit` to the
+ * file named by `IPCAT_FIGURES` when set: `make stress` collects them into
+ * `.bench/reliability.tsv`, from which README's Reliability section is written.
+ */
+export function figure(name: string, value: number | string, unit = ""): void {
+  const line = `${name}\t${value}\t${unit}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(`figure: ${line}`));
+  const file = Deno.env.get("IPCAT_FIGURES");
+  if (file) Deno.writeTextFileSync(file, line, { append: true });
+}
