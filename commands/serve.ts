@@ -3,7 +3,13 @@
  * @module
  */
 import { listen, parseAddress } from "../lib/address/mod.ts";
-import { BroadcastHub } from "../lib/broadcast.ts";
+import {
+  BroadcastHub,
+  DEFAULT_QUEUE,
+  DEFAULT_QUEUE_BYTES,
+  SLOW_POLICIES,
+  type SlowPolicy,
+} from "../lib/broadcast.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -19,6 +25,7 @@ import {
   listenTls,
   type ListenTlsFlags,
   listenTlsFlags,
+  parseBytes,
   parseCount,
   stderrLog,
 } from "./_common.ts";
@@ -31,7 +38,8 @@ export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
   readonly broadcast: boolean;
   readonly jobs?: number;
   readonly handleTimeout?: string;
-  readonly queue: number;
+  readonly queue?: QueueLimit;
+  readonly slow?: SlowPolicy;
   readonly count?: number;
   readonly maxConnections?: number;
   readonly mode: string;
@@ -72,10 +80,16 @@ export const serveFlags = {
   },
   queue: {
     kind: "parsed",
-    parse: parseCount,
-    brief: "--broadcast: messages a client may fall behind before it is disconnected",
-    placeholder: "N",
-    default: "1024",
+    parse: parseQueue,
+    brief: "--broadcast: messages and/or bytes queued per client: 1024, 64M or 1024,64M (1024,16M)",
+    placeholder: "N,BYTES",
+    optional: true,
+  },
+  slow: {
+    kind: "enum",
+    values: SLOW_POLICIES,
+    brief: "--broadcast: a client that stays full: disconnect it, block senders, or drop its oldest",
+    optional: true,
   },
   count: {
     kind: "parsed",
@@ -93,6 +107,32 @@ export const serveFlags = {
   },
   mode: { kind: "parsed", parse: String, brief: "Socket file mode", placeholder: "OCTAL", default: "0600" },
 } as const;
+
+/** `--queue`: a message count, a byte count, or both. */
+export interface QueueLimit {
+  messages: number;
+  bytes: number;
+}
+
+/**
+ * Parse `--queue`: `N` (messages), `64M` (bytes: a number with a k/M/G unit) or both,
+ * comma-separated in either order. What is not given keeps its default.
+ */
+export function parseQueue(text: string): QueueLimit {
+  const limit = { messages: DEFAULT_QUEUE, bytes: DEFAULT_QUEUE_BYTES };
+  const parts = text.split(",").map((part) => part.trim());
+  const seen = new Set<string>();
+  for (const part of parts) {
+    const kind = /^\d+$/.test(part) ? "messages" : "bytes";
+    if (seen.has(kind)) throw new SyntaxError(`expected N, BYTES or N,BYTES (like 1024, 64M or 1024,64M)`);
+    seen.add(kind);
+    const n = kind === "messages" ? parseCount(part) : parseBytes(part);
+    if (n < 1) throw new SyntaxError(`expected a limit of at least 1`);
+    limit[kind] = n;
+  }
+  if (parts.length > 2) throw new SyntaxError(`expected N, BYTES or N,BYTES (like 1024, 64M or 1024,64M)`);
+  return limit;
+}
 
 function parseMode(text: string): number {
   if (!/^0?[0-7]{3}$/.test(text)) {
@@ -117,6 +157,8 @@ function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" 
   };
   only("--jobs", flags.jobs !== undefined, "--handle");
   only("--handle-timeout", flags.handleTimeout !== undefined, "--handle");
+  only("--queue", flags.queue !== undefined, "--broadcast");
+  only("--slow", flags.slow !== undefined, "--broadcast");
   if (chosen[0] === "--exec" && flags.count !== undefined) {
     throw new UsageError("--count counts messages; --exec passes raw bytes and has none");
   }
@@ -171,7 +213,15 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     })
     : null;
   const hub = serveMode === "broadcast"
-    ? new BroadcastHub({ framing, maxFrame: flags.maxFrame, queue: flags.queue, log, take })
+    ? new BroadcastHub({
+      framing,
+      maxFrame: flags.maxFrame,
+      queue: flags.queue?.messages,
+      queueBytes: flags.queue?.bytes,
+      slow: flags.slow,
+      log,
+      take,
+    })
     : null;
 
   const handle = async (session: Session) => {

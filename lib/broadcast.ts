@@ -1,38 +1,132 @@
 /**
  * `serve --broadcast`: a hub. Every message from one client goes to every other connected
- * client, re-framed in the server's framing. Each client has its own bounded queue; a client
- * that falls `queue` messages behind is disconnected, so it never stalls the others and
- * memory stays bounded.
+ * client, re-framed in the server's framing. Each client has its own queue, bounded in
+ * messages and in bytes. A sender's batch waits until every client keeping up has room for
+ * it, so a burst slows the sender down instead of costing a reader; a client whose queue
+ * stays full with nothing written for a grace period is slow, and gets the `slow` policy.
+ * Memory stays bounded by clients × queue bytes (+ one write batch each).
  *
  * @example
  * ```ts
- * const hub = new BroadcastHub({ framing, maxFrame: 1 << 24, queue: 1024, log });
+ * const hub = new BroadcastHub({ framing, maxFrame: 1 << 24, queue: 1024, queueBytes: 1 << 24, log });
  * await server.run((session) => hub.join(session));
  * ```
  * @module
  */
 import type { Framing } from "./framing/types.ts";
-import { readMessages, writeAll } from "./io.ts";
+import { readMessages } from "./io.ts";
 import { isPeerGone } from "./relay.ts";
 import type { LogLevel, Session } from "./server.ts";
+
+/** What the hub does with a client that stays full: see {@linkcode BroadcastOptions.slow}. */
+export type SlowPolicy = "disconnect" | "block" | "drop-oldest";
+
+/** The `--slow` policies, in the order `--help` lists them. */
+export const SLOW_POLICIES: readonly SlowPolicy[] = ["disconnect", "block", "drop-oldest"];
 
 /** Options for {@linkcode BroadcastHub}. */
 export interface BroadcastOptions {
   framing: Framing;
   maxFrame: number;
-  /** Messages a client may have waiting before it is disconnected. @default {1024} */
+  /** Messages a client may have waiting (counting the ones being written). @default {1024} */
   queue?: number;
+  /** Message bytes a client may have waiting (counting the ones being written). @default {16 MiB} */
+  queueBytes?: number;
+  /**
+   * A slow client (full, nothing written for `grace` ms): `disconnect` it, `block` the
+   * senders until it reads, or `drop-oldest` of its queued messages. @default {"disconnect"}
+   */
+  slow?: SlowPolicy;
+  /** How long senders wait for a full client that writes nothing before it counts as slow. @default {1000} */
+  grace?: number;
   log: (level: LogLevel, line: string) => void;
   /** Admit `n` messages against `--count`; returns how many may be relayed. */
   take?: (n: number) => number;
 }
 
+/** Default {@linkcode BroadcastOptions.queue}. */
+export const DEFAULT_QUEUE = 1024;
+/** Default {@linkcode BroadcastOptions.queueBytes}: 16 MiB, the default `--max-frame`. */
+export const DEFAULT_QUEUE_BYTES = 16 * 1024 * 1024;
+/** Default {@linkcode BroadcastOptions.grace}. */
+export const DEFAULT_GRACE_MS = 1000;
+
+/**
+ * Most message bytes encoded for one write. The drain never encodes its whole queue at
+ * once: that doubled a full queue's memory (900 × 1 MiB queued took the server to 1.9 GB).
+ */
+const WRITE_BATCH_BYTES = 256 * 1024;
+
+/** Oldest-first messages and their byte total; taking from the front is O(1) amortised. */
+class MessageQueue {
+  #items: Uint8Array[] = [];
+  #head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(messages: readonly Uint8Array[]): void {
+    for (const message of messages) {
+      this.#items.push(message);
+      this.bytes += message.length;
+    }
+  }
+
+  /** Remove the oldest messages, at least one and at most `maxBytes` beyond the first. */
+  take(maxBytes: number): Uint8Array[] {
+    let end = this.#head;
+    let size = 0;
+    while (end < this.#items.length && (end === this.#head || size + this.#items[end].length <= maxBytes)) {
+      size += this.#items[end++].length;
+    }
+    const taken = this.#items.slice(this.#head, end);
+    this.#advance(end);
+    this.bytes -= size;
+    return taken;
+  }
+
+  /** Forget the oldest message. */
+  dropOldest(): void {
+    this.bytes -= this.#items[this.#head].length;
+    this.#advance(this.#head + 1);
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+  }
+
+  #advance(head: number): void {
+    // Let taken messages go; compact once the dead front is at least half the array.
+    this.#items.fill(EMPTY, this.#head, head);
+    this.#head = head;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** One connected client. */
 interface Member {
   readonly session: Session;
-  queue: Uint8Array[];
-  /** Messages taken from the queue, being written. */
+  readonly queue: MessageQueue;
+  /** Messages taken from the queue, being written, and their bytes. */
   writing: number;
+  writingBytes: number;
+  /** Since when it has written nothing while having something to write. */
+  stalledSince: number;
+  /** Declared slow under `drop-oldest`: senders no longer wait for it until it catches up. */
+  lagging: boolean;
+  /** Messages dropped while lagging, reported when it catches up or leaves. */
+  droppedMessages: number;
+  /** `block`: the "holding senders" line was logged for this stall. */
+  holdLogged: boolean;
   wake: (() => void) | null;
   /** No more messages will be queued: flush what is queued, then close. */
   leaving: boolean;
@@ -43,10 +137,16 @@ interface Member {
 /** The set of connected clients and the relay between them. */
 export class BroadcastHub {
   #options: BroadcastOptions;
+  #limit: number;
+  #limitBytes: number;
   #members = new Set<Member>();
+  /** Senders waiting for room; called whenever a queue shrinks or a member leaves. */
+  #roomWaiters: (() => void)[] = [];
 
   constructor(options: BroadcastOptions) {
     this.#options = options;
+    this.#limit = options.queue ?? DEFAULT_QUEUE;
+    this.#limitBytes = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
   }
 
   /** How many clients are connected. */
@@ -59,7 +159,19 @@ export class BroadcastHub {
     const { framing, maxFrame, log, take } = this.#options;
     const { conn, id } = session;
     session.busy = true;
-    const member: Member = { session, queue: [], writing: 0, wake: null, leaving: false, dropped: false };
+    const member: Member = {
+      session,
+      queue: new MessageQueue(),
+      writing: 0,
+      writingBytes: 0,
+      stalledSince: 0,
+      lagging: false,
+      droppedMessages: 0,
+      holdLogged: false,
+      wake: null,
+      leaving: false,
+      dropped: false,
+    };
     this.#members.add(member);
     log("verbose", `conn ${id}: joined (${this.#members.size} connected)`);
     const onStop = () => this.#leave(member);
@@ -67,12 +179,31 @@ export class BroadcastHub {
 
     const writer = this.#drain(member);
     try {
-      await readMessages(conn, framing.decoder(maxFrame), (received) => {
+      // Awaited before the next read: a sender waiting for room stops reading, and TCP
+      // (or the unix socket buffer) slows the sending client down.
+      await readMessages(conn, framing.decoder(maxFrame), async (received) => {
         if (member.leaving) return;
         const n = take ? take(received.length) : received.length;
         // Copied once, shared by every recipient: a small message must not pin a read buffer.
         const messages = received.slice(0, n).map((m) => m.slice());
-        for (const other of this.#members) if (other !== member) this.#deliver(other, messages);
+        // One read can decode more than a queue holds (thousands of short lines): admitted
+        // in slices that fit, so a reader that keeps up always has room for the next one.
+        for (let at = 0; at < messages.length && !member.leaving;) {
+          let end = at;
+          let bytes = 0;
+          while (
+            end < messages.length && end - at < this.#limit &&
+            (end === at || bytes + messages[end].length <= this.#limitBytes)
+          ) bytes += messages[end++].length;
+          const slice = messages.slice(at, end);
+          at = end;
+          let wait;
+          while (!member.leaving && (wait = this.#blocked(member, slice.length, bytes)) !== null) {
+            await this.#roomOrTimeout(wait);
+          }
+          if (member.dropped) return;
+          for (const other of this.#members) if (other !== member) this.#deliver(other, slice);
+        }
       }, { signal: session.stopping });
     } catch (error) {
       if (!member.leaving && !isPeerGone(error)) {
@@ -88,22 +219,111 @@ export class BroadcastHub {
     await writer;
   }
 
-  #deliver(member: Member, messages: Uint8Array[]): void {
-    if (member.leaving) return;
-    const limit = this.#options.queue ?? 1024;
-    if (member.queue.length + member.writing + messages.length > limit) {
-      this.#options.log(
+  #hasRoom(member: Member, count: number, bytes: number): boolean {
+    const queued = member.queue.length + member.writing;
+    const queuedBytes = member.queue.bytes + member.writingBytes;
+    // An empty queue takes anything: a message larger than the byte limit still goes through.
+    if (queued === 0) return true;
+    return queued + count <= this.#limit && queuedBytes + bytes <= this.#limitBytes;
+  }
+
+  /**
+   * How long `sender` must wait before every member that keeps up has room for `count`
+   * messages of `bytes` (Infinity: until some queue shrinks), or null when it may deliver
+   * now. A member full and stalled for the grace period gets the slow policy instead.
+   * Synchronous on purpose: a batch that fits is delivered in the same tick it was read.
+   */
+  #blocked(sender: Member, count: number, bytes: number): number | null {
+    const { slow = "disconnect", grace = DEFAULT_GRACE_MS } = this.#options;
+    let wait: number | null = null;
+    const now = Date.now();
+    for (const other of this.#members) {
+      if (other === sender || other.lagging || this.#hasRoom(other, count, bytes)) continue;
+      const stalled = now - other.stalledSince;
+      if (stalled < grace) {
+        wait = Math.min(wait ?? Infinity, grace - stalled);
+      } else if (slow === "block") {
+        wait ??= Infinity;
+        if (!other.holdLogged) {
+          other.holdLogged = true;
+          this.#options.log(
+            "error",
+            `conn ${other.session.id}: ${this.#tooSlow(other)}; holding senders (--slow block)`,
+          );
+        }
+      } else {
+        this.#slow(other, slow);
+      }
+    }
+    return wait;
+  }
+
+  /** Resolve when some queue shrinks or a member leaves, or after `ms`. */
+  #roomOrTimeout(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === Infinity ? undefined : setTimeout(resolve, ms);
+      this.#roomWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #roomFreed(): void {
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #tooSlow(member: Member): string {
+    const full = member.queue.length + member.writing >= this.#limit;
+    return `too slow, ${full ? `${this.#limit} messages` : describeBytes(this.#limitBytes)} queued (--queue)`;
+  }
+
+  #slow(member: Member, policy: "disconnect" | "drop-oldest"): void {
+    const { log } = this.#options;
+    if (policy === "drop-oldest") {
+      log(
         "error",
-        `conn ${member.session.id}: too slow, ${limit} messages queued (--queue); disconnected`,
+        `conn ${member.session.id}: ${
+          this.#tooSlow(member)
+        }; dropping its oldest messages (--slow drop-oldest)`,
       );
-      member.dropped = true;
-      this.#leave(member);
-      member.queue = [];
-      member.session.conn.close();
+      member.lagging = true;
       return;
     }
-    member.queue.push(...messages);
+    log("error", `conn ${member.session.id}: ${this.#tooSlow(member)}; disconnected`);
+    member.dropped = true;
+    this.#leave(member);
+    member.queue.clear();
+    member.session.conn.close();
+  }
+
+  #deliver(member: Member, messages: Uint8Array[]): void {
+    if (member.leaving) return;
+    if (member.queue.length + member.writing === 0) member.stalledSince = Date.now();
+    member.queue.push(messages);
+    if (member.lagging) {
+      // Room for the newest: the oldest queued go (the batch being written is on its way).
+      while (
+        member.queue.length > 1 &&
+        (member.queue.length + member.writing > this.#limit ||
+          member.queue.bytes + member.writingBytes > this.#limitBytes)
+      ) {
+        member.queue.dropOldest();
+        member.droppedMessages++;
+      }
+    }
     member.wake?.();
+  }
+
+  #reportDropped(member: Member, why: string): void {
+    if (member.droppedMessages === 0) return;
+    this.#options.log(
+      "error",
+      `conn ${member.session.id}: ${why}; ${member.droppedMessages} messages dropped (--slow drop-oldest)`,
+    );
+    member.droppedMessages = 0;
   }
 
   #leave(member: Member): void {
@@ -112,11 +332,13 @@ export class BroadcastHub {
     this.#members.delete(member);
     this.#options.log("verbose", `conn ${member.session.id}: left (${this.#members.size} connected)`);
     member.wake?.();
+    this.#roomFreed();
   }
 
-  /** Write the member's queue as it fills; after it leaves, flush and close. */
+  /** Write the member's queue in bounded batches as it fills; after it leaves, flush and close. */
   async #drain(member: Member): Promise<void> {
     const { conn } = member.session;
+    const { framing } = this.#options;
     try {
       while (!member.dropped) {
         if (member.queue.length === 0) {
@@ -125,11 +347,23 @@ export class BroadcastHub {
           member.wake = null;
           continue;
         }
-        const batch = member.queue;
-        member.queue = [];
+        const before = member.queue.bytes;
+        const batch = member.queue.take(WRITE_BATCH_BYTES);
         member.writing = batch.length;
-        await writeAll(conn, this.#options.framing.encode(batch));
+        member.writingBytes = before - member.queue.bytes;
+        const data = framing.encode(batch);
+        for (let at = 0; at < data.length && !member.dropped;) {
+          at += await conn.write(at === 0 ? data : data.subarray(at));
+          member.stalledSince = Date.now();
+          member.holdLogged = false;
+        }
         member.writing = 0;
+        member.writingBytes = 0;
+        if (member.lagging && member.queue.length === 0) {
+          member.lagging = false;
+          this.#reportDropped(member, "caught up");
+        }
+        this.#roomFreed();
       }
     } catch (error) {
       if (!member.dropped && !isPeerGone(error)) {
@@ -137,8 +371,16 @@ export class BroadcastHub {
       }
       this.#leave(member);
     } finally {
+      this.#reportDropped(member, "left");
       // Its reader may still be waiting for input: closing ends it.
       conn.close();
     }
   }
+}
+
+/** `16 MiB`, `512 KiB`, or `1000 bytes`: limits read back as they are usually written. */
+function describeBytes(n: number): string {
+  if (n >= 1024 ** 2 && n % 1024 ** 2 === 0) return `${n / 1024 ** 2} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }
