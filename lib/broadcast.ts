@@ -185,7 +185,10 @@ export class BroadcastHub {
         if (member.leaving) return;
         const n = take ? take(received.length) : received.length;
         // Copied once, shared by every recipient: a small message must not pin a read buffer.
-        const messages = received.slice(0, n).map((m) => m.slice());
+        // A message that is its whole buffer (a long one, joined by the decoder) is kept as is.
+        const messages = received.slice(0, n).map((m) =>
+          m.byteLength === m.buffer.byteLength ? m : m.slice()
+        );
         // One read can decode more than a queue holds (thousands of short lines): admitted
         // in slices that fit, so a reader that keeps up always has room for the next one.
         for (let at = 0; at < messages.length && !member.leaving;) {
