@@ -44,9 +44,10 @@ Deno.test("fault broadcast: a 5 MB burst slows the sender; a reader keeping up i
     await server.stderr.waitFor(/conn 2: joined/);
     const started = performance.now();
     // The whole burst in one go: the hub reads it far faster than one reader can take it.
-    const sending = writeText(sender, burst);
+    // Awaited after the reader: a failure here (the hub closed on it) must not go unhandled.
+    const sending = writeText(sender, burst).catch((error: Error) => error);
     await within(expectNumbered(new ConnLines(reader), count, size), 60_000, "reader");
-    await sending;
+    assert.equal(await sending, undefined);
     const ms = performance.now() - started;
     figure(
       `broadcast 5 MB burst of ${size}-byte messages to a reader keeping up, run ${run + 1}`,

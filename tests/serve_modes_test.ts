@@ -370,3 +370,26 @@ Deno.test("--broadcast: --count N stops after N messages relayed", async () => {
   assert.equal((await server.child.status).code, 0);
   receiver.close();
 });
+
+Deno.test("--broadcast: --queue takes N, BYTES or N,BYTES; a message over the byte bound still goes alone", async () => {
+  await using dir = await tempDir();
+  for (const bad of [["--queue", "1,2"], ["--queue", "64X"], ["--queue", "0"], ["--slow", "never"]]) {
+    const result = await ipcat(["serve", "--broadcast", ...bad, `${dir.path}/bad.sock`]);
+    assert.equal(result.code, 2, `${bad.join(" ")}: ${result.stderr}`);
+  }
+  for (const modeless of [["--queue", "8"], ["--slow", "block"]]) {
+    const result = await ipcat(["serve", ...modeless, `${dir.path}/bad.sock`]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /ipcat: --(queue|slow) only applies to --broadcast/);
+  }
+  await using server = await startServe(["--broadcast", "-v", "--queue", "1k,4", `${dir.path}/s.sock`]);
+  const receiver = await connectTo(server.address);
+  await server.stderr.waitFor(/conn 1: joined/);
+  const big = "y".repeat(8192);
+  const post = await ipcat(["send", server.address, big, "small"]);
+  assert.equal(post.code, 0, post.stderr);
+  const lines = new ConnLines(receiver);
+  assert.equal(await lines.next(), big);
+  assert.equal(await lines.next(), "small");
+  receiver.close();
+});
