@@ -174,7 +174,18 @@ export class BroadcastHub {
     };
     this.#members.add(member);
     log("verbose", `conn ${id}: joined (${this.#members.size} connected)`);
-    const onStop = () => this.#leave(member);
+    // On stop, what is queued for a member is flushed, but a member that does not read gets
+    // the same grace as a slow one, then is closed: a stop never waits on a client.
+    let stopTimer: ReturnType<typeof setTimeout> | undefined;
+    const onStop = () => {
+      this.#leave(member);
+      stopTimer = setTimeout(() => {
+        if (member.queue.length + member.writing === 0) return;
+        log("verbose", `conn ${id}: not reading while the server stops; closed with messages unsent`);
+        member.dropped = true;
+        conn.close();
+      }, this.#options.grace ?? DEFAULT_GRACE_MS);
+    };
     session.stopping.addEventListener("abort", onStop, { once: true });
 
     const writer = this.#drain(member);
@@ -220,6 +231,7 @@ export class BroadcastHub {
       this.#leave(member);
     }
     await writer;
+    if (stopTimer !== undefined) clearTimeout(stopTimer);
   }
 
   #hasRoom(member: Member, count: number, bytes: number): boolean {

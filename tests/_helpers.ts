@@ -151,15 +151,16 @@ export async function startListening(
   const child = spawn(cmd, args, options);
   const stdout = new LineCollector(child.stdout);
   const stderr = new LineCollector(child.stderr);
-  let status: Promise<Deno.CommandStatus> | null = null;
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
   const stop = async (signal: Deno.Signal = "SIGTERM") => {
-    if (!status) {
+    // Signalled every time until it exits: a dispose after a stop that timed out still kills.
+    if (!exited) {
       try {
         child.kill(signal);
       } catch {
         // Already exited.
       }
-      status = child.status;
     }
     const result = await status;
     await Promise.all([stdout.done, stderr.done]);

@@ -218,3 +218,22 @@ Deno.test("fault broadcast: --slow drop-oldest drops the slow reader's oldest, c
   assert.equal(got.length + dropped, n);
   assert.ok(dropped > 0);
 });
+
+Deno.test("fault broadcast: SIGTERM stops the hub even while a client never reads its queue", async () => {
+  await using dir = await tempDir();
+  await using server = await startServe(["--broadcast", "-v", `${dir.path}/s.sock`]);
+  const stuck = await connectTo(server.address); // never reads
+  const sender = await connectTo(server.address);
+  await server.stderr.waitFor(/conn 2: joined/);
+  // More than the socket buffers hold, less than the queue: the hub holds the rest for `stuck`.
+  const line = "x".repeat(1023) + "\n";
+  await writeText(sender, line.repeat(900));
+  sender.close();
+  await server.stderr.waitFor(/conn 2: left/);
+  const started = performance.now();
+  const status = await within(server.stop("SIGTERM"), 10_000, "serve after SIGTERM");
+  figure("broadcast stop with a client that never reads", Math.round(performance.now() - started), "ms");
+  assert.equal(status.code, 0, server.stderr.text);
+  assert.match(server.stderr.text, /conn 1: not reading while the server stops/);
+  stuck.close();
+});
