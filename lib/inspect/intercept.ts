@@ -16,7 +16,13 @@
  * @module
  */
 import { bindAside, unixListenerAt } from "../address/unix.ts";
-import { type FileId, lstatOrNull, removeIfOurs, sameFile } from "../address/_socket_file.ts";
+import {
+  type FileId,
+  lstatOrNull,
+  type PrivateSocket,
+  removeIfOurs,
+  sameFile,
+} from "../address/_socket_file.ts";
 import type { Listener } from "../address/types.ts";
 import { IpcatError, UnavailableError } from "../errors.ts";
 
@@ -56,6 +62,32 @@ async function isLive(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * chown the freshly bound socket to the service's owner. chown follows symlinks and the
+ * private directory's own name sits in a directory others may write (they could rename it
+ * and plant theirs), so the chown goes through the working directory: once entered and
+ * checked to be a 0700 directory of ours, nobody else can change what `s` in it names.
+ * All synchronous, so no other code runs while the working directory is moved.
+ */
+function giveAway(bound: PrivateSocket, uid: number, gid: number): void {
+  const home = Deno.cwd();
+  try {
+    Deno.chdir(bound.dir);
+    const here = Deno.statSync(".");
+    const mine = here.isDirectory && here.uid === Deno.uid() && ((here.mode ?? 0) & 0o077) === 0;
+    const name = bound.temp.slice(bound.dir.length + 1);
+    if (!mine || !sameFile(bound, lstatOrNull(name))) {
+      throw new Error("its private directory was tampered with; stopping");
+    }
+    Deno.chownSync(name, uid, gid);
+  } catch (error) {
+    // Not allowed (not root): the socket stays ours, with the original's mode.
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+  } finally {
+    Deno.chdir(home);
+  }
+}
+
 const restoreHint = (path: string) => `put it back with: ipcat inspect --restore ${path}`;
 
 /** Move the live socket at `path` aside and listen there with its file mode. */
@@ -86,17 +118,11 @@ export async function intercept(path: string): Promise<Interception> {
   const address = { scheme: "unix", text: `unix:${path}`, path } as const;
   // Bound, and chowned, inside a private directory only this process can write: a user who
   // can write PATH's directory cannot swap the name for a symlink and have root chown their
-  // pick. chown follows links, but there are none in there.
+  // pick.
   const bound = bindAside(address, mode);
   let linked = false;
   try {
-    if (original.uid !== null && original.gid !== null) {
-      try {
-        Deno.chownSync(bound.temp, original.uid, original.gid);
-      } catch {
-        // Not allowed (not root): the socket stays ours, with the original's mode.
-      }
-    }
+    if (original.uid !== null && original.gid !== null) giveAway(bound, original.uid, original.gid);
     Deno.linkSync(path, aside);
     linked = true;
     if (!sameFile(original, lstatOrNull(aside))) {
