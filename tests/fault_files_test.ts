@@ -247,7 +247,7 @@ Deno.test({
   name: "inspect --intercept (12): as root, a planted symlink never gets root to chown its target",
   ignore: !isRoot,
   async fn() {
-    const rounds = scaled(10, 60);
+    const rounds = scaled(20, 100);
     let chowned = 0;
     let intercepted = 0;
     for (let round = 0; round < rounds; round++) {
