@@ -182,7 +182,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     : [];
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
-  const listener = await listen(address, { mode, tls: await listenTls(flags) });
+  const listener = await listen(address, { mode, tls: await listenTls(flags), log });
   const server = new Server(listener, { log, count: flags.count, maxConnections: flags.maxConnections });
   const onSignal = () => server.stop();
   Deno.addSignalListener("SIGINT", onSignal);

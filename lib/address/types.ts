@@ -42,6 +42,8 @@ export interface ListenOptions {
   mode?: number;
   /** Certificate chain and private key (PEM) for `tls:` listeners. */
   tls?: { cert: string; key: string };
+  /** Told when closing leaves a Unix socket path alone because it is no longer ours. */
+  log?: (level: "error" | "info" | "verbose", line: string) => void;
 }
 
 /** Options for connecting. */

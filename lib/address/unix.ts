@@ -1,5 +1,12 @@
-import { UnavailableError, UsageError } from "../errors.ts";
+import { IpcatError, UnavailableError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
+import {
+  bindPrivately,
+  lstatOrNull,
+  PRIVATE_OVERHEAD,
+  type PrivateSocket,
+  removeIfOurs,
+} from "./_socket_file.ts";
 import type { Address, Connection, Listener, ListenOptions, Transport } from "./types.ts";
 
 /** A Unix stream socket path. */
@@ -55,17 +62,14 @@ export function connectError(text: string, error: unknown): Error {
 }
 
 /**
- * Decide what an existing path means before listening: a stale socket is removed, a live
- * one is an `UnavailableError`, anything that is not a socket is left alone (plain Error).
+ * Make room at the path for a new socket: a stale socket (nobody listening) is removed, a
+ * live one is an `UnavailableError`, anything that is not a socket is left alone (plain
+ * Error). The stale socket is moved into `bound`'s private directory and checked there
+ * before it is unlinked, so a file swapped in after the check goes back untouched.
  */
-async function clearStale(address: UnixAddress): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(address.path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+async function clearStale(address: UnixAddress, bound: PrivateSocket): Promise<void> {
+  const info = lstatOrNull(address.path);
+  if (info === null) return;
   if (!info.isSocket) {
     throw new Error(
       `Cannot listen on ${address.text}: the path exists and is not a socket; leaving it untouched`,
@@ -76,7 +80,11 @@ async function clearStale(address: UnixAddress): Promise<void> {
     probe.close();
   } catch (error) {
     if (error instanceof Deno.errors.ConnectionRefused) {
-      await Deno.remove(address.path);
+      if (removeIfOurs(address.path, info, bound.dir) === "not ours") {
+        throw new Error(
+          `Cannot listen on ${address.text}: the path was replaced while ipcat was removing a stale socket there; leaving it untouched`,
+        );
+      }
       return;
     }
     if (error instanceof Deno.errors.NotFound) return;
@@ -89,72 +97,106 @@ async function clearStale(address: UnixAddress): Promise<void> {
 }
 
 class UnixListener implements Listener {
-  #listener: Deno.Listener;
+  #bound: PrivateSocket;
   #path: string;
-  #ino: number | null;
+  #log?: ListenOptions["log"];
+  #closed = false;
   readonly address: string;
 
-  constructor(listener: Deno.Listener, address: UnixAddress) {
-    this.#listener = listener;
+  constructor(bound: PrivateSocket, address: UnixAddress, log?: ListenOptions["log"]) {
+    this.#bound = bound;
     this.#path = address.path;
-    this.#ino = Deno.lstatSync(address.path).ino;
+    this.#log = log;
     this.address = address.text;
   }
 
   async accept(): Promise<Connection> {
-    const conn = await this.#listener.accept();
+    const conn = await this.#bound.listener.accept();
     return new SocketConnection(conn, this.address);
   }
 
   close(): void {
-    // Closing a Deno unix listener unlinks the path whoever owns it now. If another process
-    // has since bound it, keep its socket: link it aside, close, then put it back.
-    let current: number | null = null;
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      current = Deno.lstatSync(this.#path).ino;
-    } catch {
-      current = null;
-    }
-    if (current !== null && current !== this.#ino) {
-      const aside = `${this.#path}.ipcat-keep-${Deno.pid}`;
-      Deno.linkSync(this.#path, aside);
-      this.#listener.close();
-      Deno.renameSync(aside, this.#path);
-      return;
-    }
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
+      // Deno's own unlink at close only reaches the private directory; the public path is
+      // removed here, and only if it is still the socket this process bound.
+      if (removeIfOurs(this.#path, this.#bound, this.#bound.dir) === "not ours") {
+        this.#log?.("info", `left ${this.#path} alone: it is no longer this server's socket`);
+      }
+    } catch (error) {
+      this.#log?.("error", (error as Error).message);
+    } finally {
+      this.#bound.dispose();
     }
   }
+}
+
+/** The listener for a socket that `bindAside` bound and the caller has put at `address`'s path. */
+export function unixListenerAt(
+  bound: PrivateSocket,
+  address: UnixAddress,
+  options: ListenOptions = {},
+): Listener {
+  return new UnixListener(bound, address, options.log);
 }
 
 /** Listen on a Unix socket with the requested file mode and the stale-socket rules. */
 export async function listenUnix(address: UnixAddress, options: ListenOptions): Promise<Listener> {
   checkPath(address.path);
-  await clearStale(address);
-  const mode = options.mode ?? 0o600;
-  // The umask decides the socket file's mode at bind time, so there is no chmod race.
-  const previous = Deno.umask(0o777 & ~mode);
-  let listener: Deno.Listener;
+  const bound = bindAside(address, options.mode ?? 0o600);
   try {
-    listener = Deno.listen({ transport: "unix", path: address.path });
+    // link, unlike rename, never replaces a name: whatever appears at the path in the
+    // meantime is met by clearStale's rules again instead of being clobbered.
+    for (let attempt = 0;; attempt++) {
+      try {
+        Deno.linkSync(bound.temp, address.path);
+        break;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 5) throw error;
+        await clearStale(address, bound);
+      }
+    }
+    Deno.removeSync(bound.temp);
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UnavailableError(`Cannot listen on ${address.text}: address in use`);
-    }
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot listen on ${address.text}: the directory does not exist`);
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new Error(`Cannot listen on ${address.text}: permission denied`);
-    }
-    throw error;
-  } finally {
-    Deno.umask(previous);
+    bound.dispose();
+    throw listenError(address, error);
   }
-  return new UnixListener(listener, address);
+  return new UnixListener(bound, address, options.log);
+}
+
+/** Bind in a private directory beside the path (see `_socket_file.ts` for why). */
+export function bindAside(address: UnixAddress, mode: number): PrivateSocket {
+  const dirBytes = new TextEncoder().encode(address.path).length -
+    new TextEncoder().encode(address.path.slice(address.path.lastIndexOf("/") + 1)).length;
+  if (dirBytes + PRIVATE_OVERHEAD > MAX_PATH_BYTES) {
+    throw new UsageError(
+      `Socket path "${address.path}" is in a directory too deep for ipcat's private bind name (${
+        dirBytes + PRIVATE_OVERHEAD
+      } bytes; Unix sockets allow at most ${MAX_PATH_BYTES})`,
+      "use a shorter directory, e.g. /tmp",
+    );
+  }
+  try {
+    return bindPrivately(address.path, mode);
+  } catch (error) {
+    throw listenError(address, error);
+  }
+}
+
+function listenError(address: UnixAddress, error: unknown): unknown {
+  // ipcat's own errors already say what happened; only the OS's are reworded.
+  if (error instanceof IpcatError || !(error instanceof Error) || error.constructor === Error) return error;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new UnavailableError(`Cannot listen on ${address.text}: address in use`);
+  }
+  if (error instanceof Deno.errors.NotFound) {
+    return new Error(`Cannot listen on ${address.text}: the directory does not exist`);
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new Error(`Cannot listen on ${address.text}: permission denied`);
+  }
+  return new Error(`Cannot listen on ${address.text}: ${error.message}`);
 }
 
 /** `unix:PATH`, or a bare path containing `/` or ending in `.sock`. */

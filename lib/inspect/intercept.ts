@@ -1,8 +1,9 @@
 /**
  * Taking over a live Unix socket without touching its clients, and giving it back.
  *
- * The swap is atomic for clients: ipcat binds a temporary name beside PATH, hard-links the
- * service's socket to the aside name, then renames its own socket over PATH. Every client
+ * The swap is atomic for clients: ipcat binds a temporary name in a private directory beside
+ * PATH (see `../address/_socket_file.ts`), hard-links the service's socket to the aside name,
+ * then renames its own socket over PATH. Every client
  * reaches either the service or the proxy, never a missing file. Restoring renames the
  * aside name back over PATH, again atomically.
  *
@@ -14,7 +15,14 @@
  * ```
  * @module
  */
-import { listen } from "../address/mod.ts";
+import { bindAside, unixListenerAt } from "../address/unix.ts";
+import {
+  type FileId,
+  lstatOrNull,
+  type PrivateSocket,
+  removeIfOurs,
+  sameFile,
+} from "../address/_socket_file.ts";
 import type { Listener } from "../address/types.ts";
 import { IpcatError, UnavailableError } from "../errors.ts";
 
@@ -37,13 +45,9 @@ export interface Interception {
 
 const MAX_PATH_BYTES = 107;
 
-function lstatOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
+function describeFsError(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return error instanceof Error ? error.message.replace(/ \(os error \d+\).*$/, "") : String(error);
 }
 
 /** Is a process accepting on the socket at `path`? */
@@ -55,6 +59,32 @@ async function isLive(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+/**
+ * chown the freshly bound socket to the service's owner. chown follows symlinks and the
+ * private directory's own name sits in a directory others may write (they could rename it
+ * and plant theirs), so the chown goes through the working directory: once entered and
+ * checked to be a 0700 directory of ours, nobody else can change what `s` in it names.
+ * All synchronous, so no other code runs while the working directory is moved.
+ */
+function giveAway(bound: PrivateSocket, uid: number, gid: number): void {
+  const home = Deno.cwd();
+  try {
+    Deno.chdir(bound.dir);
+    const here = Deno.statSync(".");
+    const mine = here.isDirectory && here.uid === Deno.uid() && ((here.mode ?? 0) & 0o077) === 0;
+    const name = bound.temp.slice(bound.dir.length + 1);
+    if (!mine || !sameFile(bound, lstatOrNull(name))) {
+      throw new Error("its private directory was tampered with; stopping");
+    }
+    Deno.chownSync(name, uid, gid);
+  } catch (error) {
+    // Not allowed (not root): the socket stays ours, with the original's mode.
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+  } finally {
+    Deno.chdir(home);
   }
 }
 
@@ -85,34 +115,28 @@ export async function intercept(path: string): Promise<Interception> {
     throw new UnavailableError(`Cannot intercept ${path}: nothing is listening there (a stale socket)`);
   }
   const mode = (original.mode ?? 0o600) & 0o777;
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
-  const temp = `${dir}.ipcat-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.sock`;
-  const listener = await listen({ scheme: "unix", text: `unix:${temp}`, path: temp }, { mode });
+  const address = { scheme: "unix", text: `unix:${path}`, path } as const;
+  // Bound, and chowned, inside a private directory only this process can write: a user who
+  // can write PATH's directory cannot swap the name for a symlink and have root chown their
+  // pick.
+  const bound = bindAside(address, mode);
+  let linked = false;
   try {
-    if (original.uid !== null && original.gid !== null) {
-      try {
-        Deno.chownSync(temp, original.uid, original.gid);
-      } catch {
-        // Not allowed (not root): the socket stays ours, with the original's mode.
-      }
-    }
+    if (original.uid !== null && original.gid !== null) giveAway(bound, original.uid, original.gid);
     Deno.linkSync(path, aside);
-    try {
-      Deno.renameSync(temp, path);
-    } catch (error) {
-      Deno.removeSync(aside);
-      throw error;
+    linked = true;
+    if (!sameFile(original, lstatOrNull(aside))) {
+      throw new Error(`${path} was replaced while ipcat was moving it aside; leaving it untouched`);
     }
+    Deno.renameSync(bound.temp, path);
   } catch (error) {
-    listener.close();
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // Never created or already gone.
-    }
-    throw new Error(`Cannot intercept ${path}: ${(error as Error).message}`);
+    // The service's socket is still at PATH: the aside name is a spare link to drop.
+    if (linked) removeIfOurs(aside, original, bound.dir);
+    bound.dispose();
+    throw new Error(`Cannot intercept ${path}: ${describeFsError(error)}`);
   }
-  const ours = Deno.lstatSync(path).ino;
+  const listener = unixListenerAt(bound, address);
+  const ours: FileId = bound;
   let restored = false;
   return {
     path,
@@ -122,7 +146,7 @@ export async function intercept(path: string): Promise<Interception> {
     restore() {
       if (restored) return;
       const current = lstatOrNull(path);
-      if (current !== null && current.ino !== ours) {
+      if (current !== null && !sameFile(ours, current)) {
         restored = true;
         throw new IpcatError(
           `${path} was replaced while intercepting; the original socket is still at ${aside}`,

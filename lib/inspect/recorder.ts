@@ -48,13 +48,20 @@ export class Recorder {
     this.#onError = options.onError;
   }
 
-  /** Open `path` for appending (created if missing; never truncated). */
+  /**
+   * Open `path` for appending (never truncated). A new file is created 0600 with O_EXCL, so
+   * a symlink planted at the name is refused instead of followed; an existing one must be a
+   * regular file of the user's own with no other hard links. Recordings hold secrets.
+   */
   static async open(path: string, options: RecorderOptions = {}): Promise<Recorder> {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { append: true, create: true });
+      file = await openPrivately(path);
     } catch (error) {
-      throw new Error(`Cannot open --record file "${path}": ${(error as Error).message}`);
+      const why = error instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
+      throw new Error(`Cannot open --record file "${path}": ${why}`);
     }
     return new Recorder(file, options);
   }
@@ -138,4 +145,25 @@ export class Recorder {
       // Already closed.
     }
   }
+}
+
+async function openPrivately(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { append: true, createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  const seen = await Deno.lstat(path);
+  if (seen.isSymlink) throw new Error("it is a symbolic link; not following it");
+  if (!seen.isFile) throw new Error("it exists and is not a regular file");
+  if (seen.uid !== Deno.uid()) throw new Error(`it is owned by another user (uid ${seen.uid})`);
+  if (seen.nlink !== null && seen.nlink > 1) throw new Error("it has other hard links");
+  // The name could be swapped between the lstat and the open: the open file must be the one checked.
+  const file = await Deno.open(path, { append: true });
+  const opened = await file.stat();
+  if (opened.dev !== seen.dev || opened.ino !== seen.ino) {
+    file.close();
+    throw new Error("it was replaced while being opened");
+  }
+  return file;
 }
