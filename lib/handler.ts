@@ -11,6 +11,7 @@
  * @module
  */
 import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { ShortageBackoff } from "./_shortage.ts";
 import { Slots } from "./_slots.ts";
 import { concatBytes } from "./bytes.ts";
 import type { Framing } from "./framing/types.ts";
@@ -50,10 +51,19 @@ const NL = 0x0a;
 export class HandlerService {
   #options: HandlerOptions;
   #jobs: Slots;
+  #spawning: ShortageBackoff;
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#jobs = new Slots(options.jobs);
+    // Out of descriptors or processes, a message waits for them like it waits for a job
+    // slot: answering it with a closed connection would break the promise never to drop one.
+    this.#spawning = new ShortageBackoff({
+      log: options.log,
+      failed: "cannot start handler",
+      waiting: "messages wait",
+      recovered: "starting handlers again",
+    });
   }
 
   /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
@@ -201,12 +211,14 @@ export class HandlerService {
     dead: AbortSignal,
   ): Promise<Outcome> {
     const { argv, maxFrame, log, timeout, framing } = this.#options;
-    let child: Child;
+    let started: Child | undefined;
     try {
-      child = new Child(argv, { env });
+      started = await this.#spawning.run(() => new Child(argv, { env }), dead);
     } catch (error) {
       return { fatal: `cannot start handler: ${(error as Error).message}` };
     }
+    if (started === undefined) return { skipped: true };
+    const child = started;
     const onDead = () => child.terminate("client gone");
     dead.addEventListener("abort", onDead, { once: true });
     const timer = timeout === undefined ? undefined : setTimeout(() => {
