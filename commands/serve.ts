@@ -161,7 +161,12 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
   const listener = await listen(address, { mode, tls: await listenTls(flags) });
-  const server = new Server(listener, { log, count: flags.count, ...connectionLimit(flags, serveMode) });
+  const server = new Server(listener, {
+    log,
+    count: flags.count,
+    ...connectionLimit(flags, serveMode),
+    beforeAccept: (stopping): Promise<void> => handlers?.descriptorsReady(stopping) ?? Promise.resolve(),
+  });
   // Every stop signal is the same orderly stop: replies in flight delivered, socket file removed.
   using _signals = trapSignals(() => server.stop());
   Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
@@ -178,7 +183,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
       return false;
     }
   };
-  const handlers = serveMode === "handle"
+  const handlers: HandlerService | null = serveMode === "handle"
     ? new HandlerService({
       argv,
       framing,
@@ -211,6 +216,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   try {
     await server.run(handle);
   } finally {
+    handlers?.close();
     listener.close();
   }
   return 0;

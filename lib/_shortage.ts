@@ -91,3 +91,46 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
+
+/**
+ * Descriptors held back (open on /dev/null) for a mode that needs several of its own per
+ * connection, as `--handle` does for each handler's pipes. Without them, the accept loop
+ * hands every descriptor to waiting clients, and no handler can ever start to answer them.
+ */
+export class DescriptorReserve {
+  #size: number;
+  #files: Deno.FsFile[] = [];
+
+  constructor(size: number) {
+    this.#size = size;
+    this.fill();
+  }
+
+  /** Take back what is free, up to the size; true once full. */
+  fill(): boolean {
+    while (this.#files.length < this.#size) {
+      try {
+        this.#files.push(Deno.openSync("/dev/null"));
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Give the held descriptors up for immediate use; false when none were held. */
+  release(): boolean {
+    if (this.#files.length === 0) return false;
+    for (const file of this.#files.splice(0)) file.close();
+    return true;
+  }
+
+  /** Resolves once the reserve is full again: new connections wait until then. */
+  async whenFull(signal?: AbortSignal): Promise<void> {
+    while (!this.fill() && !signal?.aborted) await sleep(SHORTAGE_BACKOFF_MS, signal);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}

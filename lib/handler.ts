@@ -11,7 +11,7 @@
  * @module
  */
 import { Child, describeStatus, forwardLines } from "./_child.ts";
-import { ShortageBackoff } from "./_shortage.ts";
+import { DescriptorReserve, ShortageBackoff, shortageOf } from "./_shortage.ts";
 import { Slots } from "./_slots.ts";
 import { concatBytes } from "./bytes.ts";
 import type { Framing } from "./framing/types.ts";
@@ -47,11 +47,15 @@ const MIN_WINDOW = 64;
 
 const NL = 0x0a;
 
+/** Enough descriptors for one handler to start: its three pipes, both ends, and spawn's own. */
+const RESERVED_FDS = 12;
+
 /** Runs `--handle` connections; one instance is shared by every connection of a server. */
 export class HandlerService {
   #options: HandlerOptions;
   #jobs: Slots;
   #spawning: ShortageBackoff;
+  #reserve = new DescriptorReserve(RESERVED_FDS);
 
   constructor(options: HandlerOptions) {
     this.#options = options;
@@ -64,6 +68,16 @@ export class HandlerService {
       waiting: "messages wait",
       recovered: "starting handlers again",
     });
+  }
+
+  /** Resolves when a handler could start: the accept loop waits for it before taking a descriptor. */
+  descriptorsReady(signal?: AbortSignal): Promise<void> {
+    return this.#reserve.whenFull(signal);
+  }
+
+  /** Give back the descriptors held in reserve. */
+  close(): void {
+    this.#reserve.release();
   }
 
   /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
@@ -213,7 +227,15 @@ export class HandlerService {
     const { argv, maxFrame, log, timeout, framing } = this.#options;
     let started: Child | undefined;
     try {
-      started = await this.#spawning.run(() => new Child(argv, { env }), dead);
+      started = await this.#spawning.run(() => {
+        try {
+          return new Child(argv, { env });
+        } catch (error) {
+          // Connections have the rest: the reserve lets this message be answered, freeing its.
+          if (shortageOf(error) === null || !this.#reserve.release()) throw error;
+          return new Child(argv, { env });
+        }
+      }, dead);
     } catch (error) {
       return { fatal: `cannot start handler: ${(error as Error).message}` };
     }
@@ -244,6 +266,7 @@ export class HandlerService {
     if (timer !== undefined) clearTimeout(timer);
     dead.removeEventListener("abort", onDead);
     await Promise.all([fed, errors]);
+    this.#reserve.fill();
     if (!child.terminated && !status.success) {
       log("error", `conn ${id}: handler (pid ${child.pid}) ${describeStatus(status)}`);
     }

@@ -35,6 +35,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Stop after this many messages. */
   count?: number;
+  /** Awaited before each accept: a mode that needs descriptors of its own keeps some free. */
+  beforeAccept?: (stopping: AbortSignal) => Promise<void>;
   /** Logged once the limit is reached. @default {"--max-connections N reached; new connections wait"} */
   limitReached?: string;
 }
@@ -108,6 +110,8 @@ export class Server {
         continue;
       }
       waitingLogged = false;
+      await this.#options.beforeAccept?.(this.#stop.signal);
+      if (this.#stop.signal.aborted) break;
       let conn: Connection | undefined;
       try {
         conn = await accepting.run(() => this.#listener.accept(), this.#stop.signal);
