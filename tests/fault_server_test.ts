@@ -258,7 +258,11 @@ Deno.test("fault: --exec is capped at 4 × CPUs connections by default, and says
   const pid = server.child.pid;
   // Clients that connect and say nothing hold their CMD: the cap is what bounds them.
   const idle = await Promise.all(Array.from({ length: cap + 10 }, () => connectTo(server.address)));
-  await server.stderr.waitFor(new RegExp(`--exec: ${cap} commands running .*new connections wait`));
+  await within(
+    server.stderr.waitFor(new RegExp(`--exec: ${cap} commands running .*new connections wait`)),
+    10000,
+    "the cap's log line",
+  );
   assert.equal(childrenOf(pid).length, cap);
   figure("exec_default_cap", cap, "connections");
   for (const conn of idle) conn.close();
