@@ -30,7 +30,7 @@ function exitCodeOf(error: unknown): number {
   if (error instanceof FrameError) return 65;
   if (error instanceof UnavailableError) return 69;
   if (error instanceof TimeoutError) return 124;
-  if (error instanceof InterruptedError) return 130;
+  if (error instanceof InterruptedError) return error.exitCode;
   if (error instanceof ArgumentScannerError) return 2;
   return 1;
 }

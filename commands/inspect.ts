@@ -6,7 +6,7 @@
 import { connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { InterruptedError, UsageError } from "../lib/errors.ts";
+import { UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { intercept, type Interception, restoreAside } from "../lib/inspect/intercept.ts";
@@ -19,6 +19,7 @@ import { Recorder } from "../lib/inspect/recorder.ts";
 import { runSession } from "../lib/inspect/session.ts";
 import { writeAllSync } from "../lib/io.ts";
 import { describe } from "../lib/server.ts";
+import { interruption, trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
   connectOptions,
@@ -141,11 +142,7 @@ async function session(
   // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0). Either way
   // the terminal leaves raw mode.
   const { promise: signalled, resolve, reject } = Promise.withResolvers<void>();
-  const onSigint = () => reject(new InterruptedError("Interrupted"));
-  const onStop = () => resolve();
-  Deno.addSignalListener("SIGINT", onSigint);
-  Deno.addSignalListener("SIGTERM", onStop);
-  Deno.addSignalListener("SIGHUP", onStop);
+  using _signals = trapSignals((signal) => signal === "SIGINT" ? reject(interruption(signal)) : resolve());
   try {
     await Promise.race([
       runSession({
@@ -160,9 +157,6 @@ async function session(
       signalled,
     ]);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-    Deno.removeSignalListener("SIGTERM", onStop);
-    Deno.removeSignalListener("SIGHUP", onStop);
     input.close();
     conn.close();
   }
@@ -264,16 +258,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
       }
     },
   });
-  let interruptedBy: string | undefined;
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      interruptedBy ??= signal;
-      proxy.stop();
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
+  using signals = trapSignals(() => proxy.stop());
   // Even a crash puts an intercepted socket back (the exception still ends the process).
   const onCrash = () => restore();
   globalThis.addEventListener("error", onCrash);
@@ -285,7 +270,6 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   try {
     await proxy.run();
   } finally {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     globalThis.removeEventListener("error", onCrash);
     globalThis.removeEventListener("unhandledrejection", onCrash);
     restore();
@@ -295,6 +279,6 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   }
   if (restoreError) throw restoreError;
   if (queue.skipped > 0) log("info", `the log fell behind: ${queue.skipped} events were not shown`);
-  if (interruptedBy === "SIGINT") throw new InterruptedError("Interrupted");
+  if (signals.caught === "SIGINT") throw interruption(signals.caught);
   return 0;
 }

@@ -6,10 +6,11 @@ import { connect, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
 import { ExecConnection } from "../lib/address/exec.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { InterruptedError, UsageError } from "../lib/errors.ts";
+import { UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe.ts";
+import { interruption, trapSignals } from "../lib/signals.ts";
 import { Meter } from "../lib/progress.ts";
 import { encodedLines } from "../lib/reframe.ts";
 import {
@@ -106,8 +107,8 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
   const live = flags.progress && Deno.stderr.isTerminal();
 
   const { promise: interrupted, reject: interrupt } = Promise.withResolvers<never>();
-  const onSigint = () => interrupt(new InterruptedError("Interrupted"));
-  Deno.addSignalListener("SIGINT", onSigint);
+  // Any stop signal closes both sides, so an exec: child is terminated and reaped, not orphaned.
+  using _signals = trapSignals((signal) => interrupt(interruption(signal)));
   let ticker: ReturnType<typeof setInterval> | undefined;
   const conns: Connection[] = [];
   try {
@@ -136,7 +137,6 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
     };
     await Promise.race([run(), interrupted]);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
     if (ticker !== undefined) clearInterval(ticker);
     if (live) {
       try {

@@ -6,12 +6,13 @@ import { parseAddress } from "../lib/address/mod.ts";
 import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { InterruptedError, TimeoutError } from "../lib/errors.ts";
+import { TimeoutError } from "../lib/errors.ts";
 import { exchange } from "../lib/exchange.ts";
 import { LinesDecoder } from "../lib/framing/lines.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/io.ts";
 import { connectWithWait } from "../lib/retry.ts";
+import { interruption, trapSignals } from "../lib/signals.ts";
 import { chunks, lineMessages, readAll } from "../lib/stdin.ts";
 import {
   type CommonFlags,
@@ -124,8 +125,8 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
       timeoutMs,
     );
   }
-  const onSigint = () => stop(new InterruptedError("Interrupted"));
-  Deno.addSignalListener("SIGINT", onSigint);
+  // Any stop signal ends the exchange: the connection is closed, the replies printed so far stay.
+  using _signals = trapSignals((signal) => stop(interruption(signal)));
   try {
     const run = async () => {
       conn = await connectWithWait(address, waitMs, await connectOptions(flags));
@@ -153,7 +154,6 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   } finally {
     // Touching clearTimeout at all loads Deno's Node timers (~10 ms): only when used.
     if (timer !== undefined) clearTimeout(timer);
-    Deno.removeSignalListener("SIGINT", onSigint);
     conn?.close();
   }
   return 0;

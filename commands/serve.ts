@@ -19,6 +19,7 @@ import { HandlerService } from "../lib/handler.ts";
 import { readMessages, writeAll, writeAllSync } from "../lib/io.ts";
 import { parseProgram } from "../lib/program.ts";
 import { Server, type Session } from "../lib/server.ts";
+import { trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
   type FramingFlags,
@@ -101,7 +102,7 @@ export const serveFlags = {
   maxConnections: {
     kind: "parsed",
     parse: parseCount,
-    brief: "Serve at most N connections at once; more wait",
+    brief: "Serve at most N connections at once; more wait (--exec default: 4 × CPU count)",
     placeholder: "N",
     optional: true,
   },
@@ -165,6 +166,25 @@ function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" 
   return (chosen[0]?.slice(2) ?? "sink") as ReturnType<typeof parseServeMode>;
 }
 
+/**
+ * `--max-connections`, or for `--exec` a default: a CMD per connection, unbounded, lets any
+ * client flood the machine with processes.
+ */
+function connectionLimit(
+  flags: ServeFlags,
+  serveMode: ReturnType<typeof parseServeMode>,
+): { maxConnections?: number; limitReached?: string } {
+  if (flags.maxConnections !== undefined || serveMode !== "exec") {
+    return { maxConnections: flags.maxConnections };
+  }
+  const maxConnections = 4 * navigator.hardwareConcurrency;
+  return {
+    maxConnections,
+    limitReached: `--exec: ${maxConnections} commands running (default 4 × CPU count); ` +
+      "new connections wait (raise --max-connections)",
+  };
+}
+
 /** Run `serve`; resolves to the exit code. */
 export async function serve(flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
@@ -183,10 +203,14 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
   const listener = await listen(address, { mode, tls: await listenTls(flags), log });
-  const server = new Server(listener, { log, count: flags.count, maxConnections: flags.maxConnections });
-  const onSignal = () => server.stop();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const server = new Server(listener, {
+    log,
+    count: flags.count,
+    ...connectionLimit(flags, serveMode),
+    beforeAccept: (stopping): Promise<void> => handlers?.descriptorsReady(stopping) ?? Promise.resolve(),
+  });
+  // Every stop signal is the same orderly stop: replies in flight delivered, socket file removed.
+  using _signals = trapSignals(() => server.stop());
   Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
 
   const take = (n: number) => server.take(n);
@@ -201,7 +225,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
       return false;
     }
   };
-  const handlers = serveMode === "handle"
+  const handlers: HandlerService | null = serveMode === "handle"
     ? new HandlerService({
       argv,
       framing,
@@ -242,8 +266,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   try {
     await server.run(handle);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    handlers?.close();
     listener.close();
   }
   return 0;

@@ -47,7 +47,12 @@ export class TimeoutError extends IpcatError {
   override name = "TimeoutError";
 }
 
-/** SIGINT while sending, piping or inspecting (exit 130). */
+/** A stop signal while sending, piping or inspecting: exit 130 on SIGINT, 128 + N for others. */
 export class InterruptedError extends IpcatError {
   override name = "InterruptedError";
+  readonly exitCode: number;
+  constructor(message: string, hint?: string, exitCode = 130) {
+    super(message, hint);
+    this.exitCode = exitCode;
+  }
 }

@@ -13,6 +13,7 @@
  * @module
  */
 import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { ShortageBackoff } from "./_shortage.ts";
 import { writeAll } from "./io.ts";
 import { isPeerGone } from "./relay.ts";
 import type { LogLevel, Session } from "./server.ts";
@@ -26,13 +27,37 @@ export interface ExecOptions {
 
 const BUFFER_SIZE = 64 * 1024;
 
+/** One backoff per server (its log function): one log line per episode, not per connection. */
+const spawnings = new WeakMap<ExecOptions["log"], ShortageBackoff>();
+
+function spawningFor(log: ExecOptions["log"]): ShortageBackoff {
+  let spawning = spawnings.get(log);
+  if (!spawning) {
+    spawning = new ShortageBackoff({
+      log,
+      failed: "cannot start --exec command",
+      waiting: "connections wait",
+      recovered: "starting --exec commands again",
+    });
+    spawnings.set(log, spawning);
+  }
+  return spawning;
+}
+
 /** Bridge one connection to a new CMD until CMD has exited and its output is delivered. */
 export async function execSession(session: Session, options: ExecOptions): Promise<void> {
   const { argv, log } = options;
   const { conn, id } = session;
   // This mode ends its own connection on stop: CMD is terminated, its last output delivered.
   session.busy = true;
-  const child = new Child(argv, { env: { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer }, ownGroup: true });
+  // Out of descriptors or processes, the client waits for CMD rather than being hung up on.
+  const env = { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer };
+  const started = await spawningFor(log).run(
+    () => new Child(argv, { env, ownGroup: true }),
+    session.stopping,
+  );
+  if (started === undefined) return;
+  const child = started;
   log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
   const { stdin, stdout, stderr } = child.process;
   const gone = (why: string) => {

@@ -11,6 +11,7 @@
  * @module
  */
 import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { DescriptorReserve, ShortageBackoff, shortageOf } from "./_shortage.ts";
 import { Slots } from "./_slots.ts";
 import { concatBytes } from "./bytes.ts";
 import type { Framing } from "./framing/types.ts";
@@ -46,14 +47,37 @@ const MIN_WINDOW = 64;
 
 const NL = 0x0a;
 
+/** Enough descriptors for one handler to start: its three pipes, both ends, and spawn's own. */
+const RESERVED_FDS = 12;
+
 /** Runs `--handle` connections; one instance is shared by every connection of a server. */
 export class HandlerService {
   #options: HandlerOptions;
   #jobs: Slots;
+  #spawning: ShortageBackoff;
+  #reserve = new DescriptorReserve(RESERVED_FDS);
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#jobs = new Slots(options.jobs);
+    // Out of descriptors or processes, a message waits for them like it waits for a job
+    // slot: answering it with a closed connection would break the promise never to drop one.
+    this.#spawning = new ShortageBackoff({
+      log: options.log,
+      failed: "cannot start handler",
+      waiting: "messages wait",
+      recovered: "starting handlers again",
+    });
+  }
+
+  /** Resolves when a handler could start: the accept loop waits for it before taking a descriptor. */
+  descriptorsReady(signal?: AbortSignal): Promise<void> {
+    return this.#reserve.whenFull(signal);
+  }
+
+  /** Give back the descriptors held in reserve. */
+  close(): void {
+    this.#reserve.release();
   }
 
   /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
@@ -201,12 +225,22 @@ export class HandlerService {
     dead: AbortSignal,
   ): Promise<Outcome> {
     const { argv, maxFrame, log, timeout, framing } = this.#options;
-    let child: Child;
+    let started: Child | undefined;
     try {
-      child = new Child(argv, { env });
+      started = await this.#spawning.run(() => {
+        try {
+          return new Child(argv, { env });
+        } catch (error) {
+          // Connections have the rest: the reserve lets this message be answered, freeing its.
+          if (shortageOf(error) === null || !this.#reserve.release()) throw error;
+          return new Child(argv, { env });
+        }
+      }, dead);
     } catch (error) {
       return { fatal: `cannot start handler: ${(error as Error).message}` };
     }
+    if (started === undefined) return { skipped: true };
+    const child = started;
     const onDead = () => child.terminate("client gone");
     dead.addEventListener("abort", onDead, { once: true });
     const timer = timeout === undefined ? undefined : setTimeout(() => {
@@ -232,6 +266,7 @@ export class HandlerService {
     if (timer !== undefined) clearTimeout(timer);
     dead.removeEventListener("abort", onDead);
     await Promise.all([fed, errors]);
+    this.#reserve.fill();
     if (!child.terminated && !status.success) {
       log("error", `conn ${id}: handler (pid ${child.pid}) ${describeStatus(status)}`);
     }

@@ -10,6 +10,8 @@
  * @module
  */
 import type { Connection, Listener } from "./address/types.ts";
+import { ShortageBackoff } from "./_shortage.ts";
+import { isPeerGone } from "./relay.ts";
 
 /** One accepted connection and its bookkeeping. */
 export interface Session {
@@ -33,10 +35,11 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Stop after this many messages. */
   count?: number;
+  /** Awaited before each accept: a mode that needs descriptors of its own keeps some free. */
+  beforeAccept?: (stopping: AbortSignal) => Promise<void>;
+  /** Logged once the limit is reached. @default {"--max-connections N reached; new connections wait"} */
+  limitReached?: string;
 }
-
-/** Backoff while out of file descriptors. */
-const ACCEPT_BACKOFF_MS = 100;
 
 /** Runs an accept loop and a handler per connection. */
 export class Server {
@@ -85,11 +88,21 @@ export class Server {
     const { log, maxConnections } = this.#options;
     const running = new Set<Promise<void>>();
     let waitingLogged = false;
-    let acceptFailing = false;
+    // Out of descriptors, the pending clients wait in the backlog; connections already open
+    // keep being served meanwhile.
+    const accepting = new ShortageBackoff({
+      log,
+      failed: "accept failed",
+      waiting: "new connections wait",
+      recovered: "accepting connections again",
+    });
     while (!this.#stop.signal.aborted) {
       if (maxConnections !== undefined && this.#sessions.size >= maxConnections) {
         if (!waitingLogged) {
-          log("info", `--max-connections ${maxConnections} reached; new connections wait`);
+          log(
+            "info",
+            this.#options.limitReached ?? `--max-connections ${maxConnections} reached; new connections wait`,
+          );
           waitingLogged = true;
         }
         await new Promise<void>((resolve) => this.#slotFreed = resolve);
@@ -97,32 +110,31 @@ export class Server {
         continue;
       }
       waitingLogged = false;
-      let conn: Connection;
+      await this.#options.beforeAccept?.(this.#stop.signal);
+      if (this.#stop.signal.aborted) break;
+      let conn: Connection | undefined;
       try {
-        conn = await this.#listener.accept();
+        conn = await accepting.run(() => this.#listener.accept(), this.#stop.signal);
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) break;
-        // EMFILE and friends: wait for descriptors to free up rather than die. One line per
-        // episode: the pending clients wait in the backlog meanwhile.
-        if (!acceptFailing) {
-          log("error", `accept failed: ${(error as Error).message}; retrying every ${ACCEPT_BACKOFF_MS}ms`);
-          acceptFailing = true;
-        }
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+        // A client that connected and reset before we got to it: its failure is its own,
+        // and the next client must not wait for it.
+        log("verbose", `a client left before its connection was accepted (${plain(error)})`);
         continue;
       }
-      if (acceptFailing) {
-        log("info", "accepting connections again");
-        acceptFailing = false;
-      }
+      if (conn === undefined) break;
       const session: Session = { id: this.#nextId++, conn, stopping: this.#stop.signal, busy: false };
       this.#sessions.add(session);
       log("verbose", `conn ${session.id}: open from ${conn.peer}`);
       const done = handle(session)
-        .catch((error) => log("error", `conn ${session.id}: ${describe(error)}`))
+        .catch((error) => {
+          // A peer leaving is its right: information, not an error.
+          if (isPeerGone(error)) log("verbose", `conn ${session.id}: client went away (${plain(error)})`);
+          else log("error", `conn ${session.id}: ${describe(error)}`);
+        })
         .finally(() => {
-          conn.close();
+          session.conn.close();
           this.#sessions.delete(session);
           running.delete(done);
           log("verbose", `conn ${session.id}: closed`);
@@ -141,4 +153,11 @@ export function describe(error: unknown): string {
     return hint ? `${error.message} (${hint})` : error.message;
   }
   return String(error);
+}
+
+/** An OS error's words without the "(os error 32)" debug suffix, in lower case. */
+function plain(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const words = message.replace(/\s*\(os error \d+\)/, "");
+  return words.charAt(0).toLowerCase() + words.slice(1);
 }
