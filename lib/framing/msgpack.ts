@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes, keepDecoded } from "./_bytes.ts";
+import { concatBytes, keepDecoded, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 /**
@@ -98,12 +98,12 @@ export class MsgpackDecoder implements FrameDecoder {
   /** Payload bytes still to skip for the current str/bin/ext item. */
   #skip = 0;
   /** Bytes of the current value from earlier chunks. */
-  #parts: Uint8Array[] = [];
-  #partsLength = 0;
+  #parts = new PendingBytes();
   /** An item header cut by the chunk end. */
   #stash: Uint8Array | null = null;
   #offset = 0;
   #valueStart = 0;
+  #wires: number[] | null = null;
 
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
@@ -196,25 +196,23 @@ export class MsgpackDecoder implements FrameDecoder {
     return [];
   }
 
+  recordWireLengths(): number[] {
+    return this.#wires ??= [];
+  }
+
   #keep(bytes: Uint8Array) {
-    if (bytes.length === 0) return;
-    // Copied: the caller may reuse the chunk.
-    this.#parts.push(bytes.slice());
-    this.#partsLength += bytes.length;
+    if (bytes.length > 0) this.#parts.append(bytes, this.#maxFrame);
   }
 
   #finish(buf: Uint8Array, start: number, end: number): Uint8Array {
-    if (this.#partsLength === 0) return buf.subarray(start, end);
-    this.#parts.push(buf.subarray(start, end));
-    const value = concatBytes(this.#parts, this.#partsLength + end - start);
-    this.#parts = [];
-    this.#partsLength = 0;
-    return value;
+    this.#wires?.push(this.#parts.length + end - start);
+    if (this.#parts.length === 0) return buf.subarray(start, end);
+    return this.#parts.take(buf.subarray(start, end));
   }
 
   #checkSize(atLeast: number) {
     // Every pending item takes at least one byte, so this bounds the value early.
-    if (this.#partsLength + atLeast > this.#maxFrame) {
+    if (this.#parts.length + atLeast > this.#maxFrame) {
       throw new FrameError(
         `MessagePack value exceeds --max-frame ${this.#maxFrame}`,
         this.#valueStart,
