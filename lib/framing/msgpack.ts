@@ -82,6 +82,61 @@ const enum Kind {
 }
 
 /**
+ * Does the MessagePack value at the start of `bytes` have at most `maxItems` items (every
+ * value, map key and element counts) nested at most `maxDepth` deep? Scanned without
+ * decoding, and stops as soon as either bound is passed, so it costs O(min(n, maxItems)).
+ * Malformed or truncated bytes count as within bounds: the decoder reports them.
+ */
+export function msgpackWithin(bytes: Uint8Array, maxItems: number, maxDepth: number): boolean {
+  /** Items still owed by each open array/map, innermost last. */
+  const open: number[] = [];
+  let items = 0;
+  let at = 0;
+  do {
+    if (at >= bytes.length) return true;
+    const byte = bytes[at];
+    const shape = itemShape(byte);
+    if (!shape) return true;
+    const [fixed, lengthBytes, kind] = shape;
+    if (++items > maxItems) return false;
+    if (open.length > 0) open[open.length - 1]--;
+    let n = 0;
+    for (let i = 0; i < lengthBytes; i++) n = n * 256 + (bytes[at + fixed + i] ?? 0);
+    at += fixed + lengthBytes;
+    let children = 0;
+    switch (kind) {
+      case Kind.FixStr:
+        at += byte & 0x1f;
+        break;
+      case Kind.Payload:
+        at += n;
+        break;
+      case Kind.Ext:
+        at += 1 + n;
+        break;
+      case Kind.FixArray:
+        children = byte & 0x0f;
+        break;
+      case Kind.FixMap:
+        children = 2 * (byte & 0x0f);
+        break;
+      case Kind.Array:
+        children = n;
+        break;
+      case Kind.Map:
+        children = 2 * n;
+        break;
+    }
+    if (children > 0) {
+      if (open.length >= maxDepth) return false;
+      open.push(children);
+    }
+    while (open.length > 0 && open[open.length - 1] === 0) open.pop();
+  } while (open.length > 0);
+  return true;
+}
+
+/**
  * Finds the boundaries of MessagePack values in a byte stream without decoding them: each
  * message is the bytes of exactly one value. Works item by item, so a value split across
  * any number of chunks is scanned once.
