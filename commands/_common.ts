@@ -4,6 +4,7 @@
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
+import { MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
 import type { LogLevel } from "../lib/server.ts";
 
 /** Flags every command accepts. */
@@ -36,6 +37,14 @@ export function parseBytes(text: string): number {
   return Number(match[1]) * scale;
 }
 
+/** Parse `--max-frame`: a byte count no larger than {@linkcode MAX_FRAME_CEILING}. */
+export function parseMaxFrame(text: string): number {
+  const bytes = parseBytes(text);
+  // A message is held whole in memory; past this, stream it (`pipe`, `-f raw`) instead.
+  if (bytes > MAX_FRAME_CEILING) throw new SyntaxError(`at most 1G (one message is held in memory whole)`);
+  return bytes;
+}
+
 /** Parse a positive whole number. */
 export function parseCount(text: string): number {
   const n = Number(text);
@@ -61,8 +70,8 @@ export const framingFlags = {
   },
   maxFrame: {
     kind: "parsed",
-    parse: parseBytes,
-    brief: "Largest message accepted, in bytes (16M)",
+    parse: parseMaxFrame,
+    brief: "Largest message accepted, in bytes (16M, at most 1G)",
     placeholder: "BYTES",
     default: "16M",
   },

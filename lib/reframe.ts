@@ -41,6 +41,10 @@ export class EncodedLinesDecoder implements FrameDecoder {
     return this.#parse(() => this.#lines.end());
   }
 
+  recordWireLengths(): number[] {
+    return this.#lines.recordWireLengths();
+  }
+
   #parse(split: () => Uint8Array[]): Uint8Array[] {
     let lines: Uint8Array[];
     try {

@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { keepDecoded } from "./_bytes.ts";
+import { keepDecoded, PendingBytes } from "./_bytes.ts";
 
 /** A parsed frame header: the body size and how many bytes the header took. */
 export interface FrameHeader {
@@ -11,19 +11,23 @@ export interface FrameHeader {
  * Shared streaming core of header + body (+ trailer) framings: `length:*` and `netstring`.
  *
  * Frames wholly inside a chunk are returned as views, with no copy; a frame that straddles
- * chunks is gathered into one buffer of its final size, so large frames cost O(n).
+ * chunks is gathered into one buffer that grows as its bytes arrive, up to its final size:
+ * large frames cost O(n), and a header announcing a huge frame reserves nothing by itself.
  */
 export abstract class PrefixedDecoder {
   #maxFrame: number;
   /** Header bytes left over at the end of the previous chunk. */
   #stash: Uint8Array | null = null;
-  /** The frame being gathered across chunks: body plus trailer. */
-  #body: Uint8Array | null = null;
-  #bodySize = 0;
-  #filled = 0;
+  /** The frame being gathered across chunks: body plus trailer, once #bodySize is set. */
+  #body = new PendingBytes();
+  /** Body size of the frame being gathered, or -1 between frames. */
+  #bodySize = -1;
   /** Stream offset of the first byte of the current buffer. */
   #offset = 0;
   #frameStart = 0;
+  /** Wire bytes of the frame being gathered: header, body and trailer. */
+  #frameWire = 0;
+  #wires: number[] | null = null;
 
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
@@ -53,19 +57,20 @@ export abstract class PrefixedDecoder {
       this.#stash = null;
     }
     let at = 0;
-    if (this.#body) {
-      const body = this.#body;
-      const n = Math.min(body.length - this.#filled, buf.length);
-      body.set(buf.subarray(0, n), this.#filled);
-      this.#filled += n;
+    if (this.#bodySize >= 0) {
+      const total = this.#bodySize + this.trailerLength;
+      const n = Math.min(total - this.#body.length, buf.length);
+      this.#body.append(buf.subarray(0, n), total);
       at = n;
-      if (this.#filled < body.length) {
+      if (this.#body.length < total) {
         this.#offset += buf.length;
         return out;
       }
+      const body = this.#body.take();
       this.checkTrailer(body, this.#bodySize, this.#offset + at - this.trailerLength);
+      this.#wires?.push(this.#frameWire);
       out.push(body.subarray(0, this.#bodySize));
-      this.#body = null;
+      this.#bodySize = -1;
     }
     while (at < buf.length) {
       const header = this.parseHeader(buf, at, this.#offset + at);
@@ -90,26 +95,30 @@ export abstract class PrefixedDecoder {
       const end = bodyStart + size + this.trailerLength;
       if (end <= buf.length) {
         this.checkTrailer(buf, bodyStart + size, this.#offset + bodyStart + size);
+        this.#wires?.push(end - at);
         out.push(buf.subarray(bodyStart, bodyStart + size));
         at = end;
         continue;
       }
       this.#frameStart = this.#offset + at;
       this.#bodySize = size;
-      this.#body = new Uint8Array(size + this.trailerLength);
-      this.#body.set(buf.subarray(bodyStart));
-      this.#filled = buf.length - bodyStart;
+      this.#frameWire = headerLength + size + this.trailerLength;
+      this.#body.append(buf.subarray(bodyStart), size + this.trailerLength);
       break;
     }
     this.#offset += buf.length;
     return out;
   }
 
+  recordWireLengths(): number[] {
+    return this.#wires ??= [];
+  }
+
   end(): Uint8Array[] {
-    if (this.#stash || this.#body) {
+    if (this.#stash || this.#bodySize >= 0) {
       throw new FrameError(
-        this.#body
-          ? `Truncated frame: EOF after ${this.#filled} of ${this.#body.length} bytes`
+        this.#bodySize >= 0
+          ? `Truncated frame: EOF after ${this.#body.length} of ${this.#bodySize + this.trailerLength} bytes`
           : "Truncated frame header at EOF",
         this.#frameStart,
       );

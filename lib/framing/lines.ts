@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes, keepDecoded } from "./_bytes.ts";
+import { keepDecoded, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 const NL = 0x0a;
@@ -15,10 +15,10 @@ const NL = 0x0a;
  */
 export class LinesDecoder implements FrameDecoder {
   #maxFrame: number;
-  #pending: Uint8Array[] = [];
-  #pendingLength = 0;
+  #pending = new PendingBytes();
   #offset = 0;
   #pendingStart = 0;
+  #wires: number[] | null = null;
 
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
@@ -32,37 +32,35 @@ export class LinesDecoder implements FrameDecoder {
   #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
     let start = 0;
     for (let nl = chunk.indexOf(NL); nl >= 0; nl = chunk.indexOf(NL, start)) {
-      if (this.#pendingLength > 0) {
-        this.#pending.push(chunk.subarray(start, nl));
-        out.push(this.#takePending(nl - start));
+      if (this.#pending.length > 0) {
+        this.#check(this.#pending.length + nl - start, this.#pendingStart);
+        this.#wires?.push(this.#pending.length + nl - start + 1);
+        out.push(this.#pending.take(chunk.subarray(start, nl)));
       } else {
         this.#check(nl - start, this.#offset + start);
+        this.#wires?.push(nl - start + 1);
         out.push(chunk.subarray(start, nl));
       }
       start = nl + 1;
     }
     if (start < chunk.length) {
       // The caller may reuse `chunk`, so an unfinished line is copied.
-      if (this.#pendingLength === 0) this.#pendingStart = this.#offset + start;
-      this.#pending.push(chunk.slice(start));
-      this.#pendingLength += chunk.length - start;
-      this.#check(this.#pendingLength, this.#pendingStart);
+      if (this.#pending.length === 0) this.#pendingStart = this.#offset + start;
+      this.#check(this.#pending.length + chunk.length - start, this.#pendingStart);
+      this.#pending.append(chunk.subarray(start), this.#maxFrame);
     }
     this.#offset += chunk.length;
     return out;
   }
 
   end(): Uint8Array[] {
-    return this.#pendingLength > 0 ? [this.#takePending(0)] : [];
+    if (this.#pending.length === 0) return [];
+    this.#wires?.push(this.#pending.length);
+    return [this.#pending.take()];
   }
 
-  #takePending(extra: number): Uint8Array {
-    const total = this.#pendingLength + extra;
-    this.#check(total, this.#pendingStart);
-    const message = concatBytes(this.#pending, total);
-    this.#pending = [];
-    this.#pendingLength = 0;
-    return message;
+  recordWireLengths(): number[] {
+    return this.#wires ??= [];
   }
 
   #check(length: number, offset: number) {

@@ -30,6 +30,9 @@ export const FRAMINGS: readonly FramingFamily[] = [
 /** Default `--max-frame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
+/** Largest `--max-frame` accepted: 1 GiB. */
+export const MAX_FRAME_CEILING = 1024 ** 3;
+
 /**
  * Look up a framing by the name given to `-f`, e.g. `lines` or `length:varint`.
  * Throws `UsageError` naming the framings that exist.

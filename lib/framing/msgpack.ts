@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes, keepDecoded } from "./_bytes.ts";
+import { concatBytes, keepDecoded, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 /**
@@ -82,6 +82,61 @@ const enum Kind {
 }
 
 /**
+ * Does the MessagePack value at the start of `bytes` have at most `maxItems` items (every
+ * value, map key and element counts) nested at most `maxDepth` deep? Scanned without
+ * decoding, and stops as soon as either bound is passed, so it costs O(min(n, maxItems)).
+ * Malformed or truncated bytes count as within bounds: the decoder reports them.
+ */
+export function msgpackWithin(bytes: Uint8Array, maxItems: number, maxDepth: number): boolean {
+  /** Items still owed by each open array/map, innermost last. */
+  const open: number[] = [];
+  let items = 0;
+  let at = 0;
+  do {
+    if (at >= bytes.length) return true;
+    const byte = bytes[at];
+    const shape = itemShape(byte);
+    if (!shape) return true;
+    const [fixed, lengthBytes, kind] = shape;
+    if (++items > maxItems) return false;
+    if (open.length > 0) open[open.length - 1]--;
+    let n = 0;
+    for (let i = 0; i < lengthBytes; i++) n = n * 256 + (bytes[at + fixed + i] ?? 0);
+    at += fixed + lengthBytes;
+    let children = 0;
+    switch (kind) {
+      case Kind.FixStr:
+        at += byte & 0x1f;
+        break;
+      case Kind.Payload:
+        at += n;
+        break;
+      case Kind.Ext:
+        at += 1 + n;
+        break;
+      case Kind.FixArray:
+        children = byte & 0x0f;
+        break;
+      case Kind.FixMap:
+        children = 2 * (byte & 0x0f);
+        break;
+      case Kind.Array:
+        children = n;
+        break;
+      case Kind.Map:
+        children = 2 * n;
+        break;
+    }
+    if (children > 0) {
+      if (open.length >= maxDepth) return false;
+      open.push(children);
+    }
+    while (open.length > 0 && open[open.length - 1] === 0) open.pop();
+  } while (open.length > 0);
+  return true;
+}
+
+/**
  * Finds the boundaries of MessagePack values in a byte stream without decoding them: each
  * message is the bytes of exactly one value. Works item by item, so a value split across
  * any number of chunks is scanned once.
@@ -98,12 +153,12 @@ export class MsgpackDecoder implements FrameDecoder {
   /** Payload bytes still to skip for the current str/bin/ext item. */
   #skip = 0;
   /** Bytes of the current value from earlier chunks. */
-  #parts: Uint8Array[] = [];
-  #partsLength = 0;
+  #parts = new PendingBytes();
   /** An item header cut by the chunk end. */
   #stash: Uint8Array | null = null;
   #offset = 0;
   #valueStart = 0;
+  #wires: number[] | null = null;
 
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
@@ -196,25 +251,23 @@ export class MsgpackDecoder implements FrameDecoder {
     return [];
   }
 
+  recordWireLengths(): number[] {
+    return this.#wires ??= [];
+  }
+
   #keep(bytes: Uint8Array) {
-    if (bytes.length === 0) return;
-    // Copied: the caller may reuse the chunk.
-    this.#parts.push(bytes.slice());
-    this.#partsLength += bytes.length;
+    if (bytes.length > 0) this.#parts.append(bytes, this.#maxFrame);
   }
 
   #finish(buf: Uint8Array, start: number, end: number): Uint8Array {
-    if (this.#partsLength === 0) return buf.subarray(start, end);
-    this.#parts.push(buf.subarray(start, end));
-    const value = concatBytes(this.#parts, this.#partsLength + end - start);
-    this.#parts = [];
-    this.#partsLength = 0;
-    return value;
+    this.#wires?.push(this.#parts.length + end - start);
+    if (this.#parts.length === 0) return buf.subarray(start, end);
+    return this.#parts.take(buf.subarray(start, end));
   }
 
   #checkSize(atLeast: number) {
     // Every pending item takes at least one byte, so this bounds the value early.
-    if (this.#partsLength + atLeast > this.#maxFrame) {
+    if (this.#parts.length + atLeast > this.#maxFrame) {
       throw new FrameError(
         `MessagePack value exceeds --max-frame ${this.#maxFrame}`,
         this.#valueStart,

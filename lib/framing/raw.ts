@@ -3,11 +3,18 @@ import { concatBytes } from "./_bytes.ts";
 
 /** No framing: each chunk as it arrives is a message (bytes pass through untouched). */
 export class RawDecoder implements FrameDecoder {
+  #wires: number[] | null = null;
+
   push(chunk: Uint8Array): Uint8Array[] {
-    return chunk.length ? [chunk] : [];
+    if (chunk.length === 0) return [];
+    this.#wires?.push(chunk.length);
+    return [chunk];
   }
   end(): Uint8Array[] {
     return [];
+  }
+  recordWireLengths(): number[] {
+    return this.#wires ??= [];
   }
 }
 

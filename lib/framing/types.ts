@@ -15,6 +15,13 @@ export interface FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[];
   /** End of stream: the last message (`lines`) or a `FrameError` if one was cut short. */
   end(): Uint8Array[];
+  /**
+   * From now on, append to the returned array how many stream bytes carried each message
+   * returned (header, delimiter and trailer included), in order; the caller empties it.
+   * Inspect's cutter records the wire bytes of each message from this, so it cuts exactly
+   * where the decoder did (a non-canonical varint header is longer than the usual one).
+   */
+  recordWireLengths(): number[];
 }
 
 /** One framing, as registered in `lib/framing/mod.ts`. */

@@ -21,40 +21,21 @@ export interface Cut {
   wire: Uint8Array;
 }
 
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/** How many wire bytes carry a message of `size` bytes under `framing`. */
-export function wireLength(framing: string, size: number): number {
-  if (framing === "lines") return size + 1;
-  if (framing === "netstring") return String(size).length + 2 + size;
-  if (framing === "length" || framing.startsWith("length:")) {
-    const variant = framing.slice("length:".length) || "u32be";
-    if (variant === "varint") return varintLength(size) + size;
-    return Number(variant.replace(/\D/g, "")) / 8 + size;
-  }
-  return size;
-}
-
 /**
  * Decodes a byte stream for display. Malformed framing does not stop anything: the cutter
  * reports it once ({@linkcode MessageCutter.takeError}) and cuts at read boundaries from then on.
  */
 export class MessageCutter {
-  #framing: Framing;
   #decoder: FrameDecoder | null;
+  /** Wire bytes of each message the decoder returns, as it counted them. */
+  #wires: number[] = [];
+  /** Bytes read but not yet part of a cut message. */
   #pending: Uint8Array[] = [];
   #error: FrameError | null = null;
 
   constructor(framing: Framing, maxFrame: number) {
-    this.#framing = framing;
     this.#decoder = framing.name === "raw" ? null : framing.decoder(maxFrame);
+    if (this.#decoder) this.#wires = this.#decoder.recordWireLengths();
   }
 
   /** The framing error that switched this cutter to read boundaries, once. */
@@ -67,16 +48,30 @@ export class MessageCutter {
   /** The messages `chunk` completes. */
   push(chunk: Uint8Array): Cut[] {
     if (this.#decoder === null) return chunk.length ? [{ message: chunk, wire: chunk }] : [];
-    let messages: Uint8Array[];
     try {
-      messages = this.#decoder.push(chunk);
+      return this.#cut(this.#decoder.push(chunk), chunk);
     } catch (error) {
       return this.#fail(error, chunk);
     }
+  }
+
+  /** End of stream: the last message, or the leftover bytes if framing was cut short. */
+  end(): Cut[] {
+    if (this.#decoder === null) return [];
+    const none = new Uint8Array(0);
+    try {
+      return this.#cut(this.#decoder.end(), none);
+    } catch (error) {
+      return this.#fail(error, none);
+    }
+  }
+
+  /** Pair each message with its wire bytes: the pending bytes, then the chunk's. */
+  #cut(messages: Uint8Array[], chunk: Uint8Array): Cut[] {
     const cuts: Cut[] = [];
     let at = 0;
-    for (const message of messages) {
-      let need = wireLength(this.#framing.name, message.length);
+    for (const [i, message] of messages.entries()) {
+      let need = this.#wires[i];
       const parts: Uint8Array[] = [];
       while (need > 0 && this.#pending.length > 0) {
         const head = this.#pending[0];
@@ -95,31 +90,21 @@ export class MessageCutter {
       at += take;
       cuts.push({ message, wire: parts.length === 1 ? parts[0] : concatBytes(parts) });
     }
+    this.#wires.length = 0;
+    // Copied: the caller reuses its read buffer.
     if (at < chunk.length) this.#pending.push(chunk.slice(at));
     return cuts;
-  }
-
-  /** End of stream: the last message, or the leftover bytes if framing was cut short. */
-  end(): Cut[] {
-    if (this.#decoder === null) return [];
-    let messages: Uint8Array[];
-    try {
-      messages = this.#decoder.end();
-    } catch (error) {
-      return this.#fail(error, new Uint8Array(0));
-    }
-    const rest = concatBytes(this.#pending);
-    this.#pending = [];
-    if (messages.length === 0) return rest.length ? [{ message: rest, wire: rest }] : [];
-    return [{ message: messages[0], wire: rest }];
   }
 
   #fail(error: unknown, chunk: Uint8Array): Cut[] {
     if (!(error instanceof FrameError)) throw error;
     this.#error = error;
     this.#decoder = null;
-    const rest = concatBytes([...this.#pending, chunk]);
+    // The messages before the bad bytes are still cut as the decoder found them.
+    const cuts = this.#cut(error.decoded, chunk);
+    const rest = concatBytes(this.#pending);
     this.#pending = [];
-    return rest.length ? [{ message: rest, wire: rest }] : [];
+    if (rest.length) cuts.push({ message: rest, wire: rest });
+    return cuts;
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseFraming } from "../framing/mod.ts";
-import { MessageCutter, wireLength } from "./message_cutter.ts";
+import { MessageCutter } from "./message_cutter.ts";
 
 const te = new TextEncoder();
 const FRAMINGS = [
@@ -67,12 +67,19 @@ Deno.test("MessageCutter: truncated frame at EOF keeps its bytes", () => {
   assert.deepEqual(Uint8Array.from(cuts.flatMap((c) => [...c.wire])), wire);
 });
 
-Deno.test("wireLength knows every framing's overhead", () => {
-  assert.equal(wireLength("lines", 3), 4);
-  assert.equal(wireLength("length", 3), 7);
-  assert.equal(wireLength("length:u8", 3), 4);
-  assert.equal(wireLength("length:u64le", 3), 11);
-  assert.equal(wireLength("length:varint", 300), 302);
-  assert.equal(wireLength("netstring", 12), 16);
-  assert.equal(wireLength("msgpack", 5), 5);
+Deno.test("MessageCutter: a non-canonical varint header is cut where the decoder cut it", () => {
+  // 82 80 00 is 2 in three bytes: no phantom event, every byte in the message it carried.
+  const wire = Uint8Array.from([0x82, 0x80, 0x00, 0x68, 0x69, 0x01, 0x41]);
+  for (const splits of [[], [1], [2, 4], [1, 2, 3, 4, 5, 6]]) {
+    const { cuts, error } = cutAll("length:varint", wire, splits);
+    assert.equal(error, null);
+    assert.deepEqual(cuts.map((c) => new TextDecoder().decode(c.message)), ["hi", "A"]);
+    assert.deepEqual(cuts.map((c) => [...c.wire]), [[0x82, 0x80, 0x00, 0x68, 0x69], [0x01, 0x41]]);
+  }
+});
+
+Deno.test("MessageCutter: messages before bad bytes in the same read keep their own cuts", () => {
+  const { cuts, error } = cutAll("netstring", te.encode("2:hi,1:A,x:"), []);
+  assert.equal(error?.offset, 9);
+  assert.deepEqual(cuts.map((c) => new TextDecoder().decode(c.wire)), ["2:hi,", "1:A,", "x:"]);
 });
