@@ -71,7 +71,7 @@ export abstract class PrefixedDecoder {
       const header = this.parseHeader(buf, at, this.#offset + at);
       if (header === null) {
         if (buf.length - at >= this.maxHeaderLength) {
-          throw new FrameError("Malformed frame header", this.#offset + at);
+          throw new FrameError("Malformed frame header", this.#offset + at).near(buf.subarray(at));
         }
         this.#stash = buf.slice(at);
         this.#frameStart = this.#offset + at;
@@ -84,7 +84,7 @@ export abstract class PrefixedDecoder {
           `Frame of ${size} bytes exceeds --max-frame ${this.#maxFrame}`,
           this.#offset + at,
           "raise --max-frame, or check that both sides use the same framing",
-        );
+        ).near(buf.subarray(at));
       }
       const bodyStart = at + headerLength;
       const end = bodyStart + size + this.trailerLength;
@@ -112,7 +112,7 @@ export abstract class PrefixedDecoder {
           ? `Truncated frame: EOF after ${this.#filled} of ${this.#body.length} bytes`
           : "Truncated frame header at EOF",
         this.#frameStart,
-      );
+      ).near(this.#stash ?? undefined);
     }
     return [];
   }

@@ -71,7 +71,7 @@ export class LinesDecoder implements FrameDecoder {
         `Line of ${length} bytes exceeds --max-frame ${this.#maxFrame}`,
         offset,
         "raise --max-frame, or check that the peer sends newlines",
-      );
+      ).near(this.#pending[0]);
     }
   }
 }
