@@ -186,7 +186,8 @@ also be - (stdin/stdout) or exec:CMD (a child's stdin/stdout; no shell unless ex
 Raw bytes by default. --from/--to give the framing of the first and second side (-f both):
 messages are re-framed between them; -e hex|base64 makes the - side one message per line.
 EOF on one direction half-closes the other side's write direction; ipcat exits when both
-directions are done, or as soon as the far side closes, after writing all it sent.
+directions are done (from a terminal, also when the far side closes). A peer gone while
+input is still held for it is exit 1, saying how many bytes were delivered.
 
 Examples:
   ipcat pipe /tmp/app.sock < request.bin > reply.bin    bytes both ways, nothing lost

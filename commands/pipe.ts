@@ -11,6 +11,7 @@ import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
+import type { EndRule } from "../lib/relay.ts";
 import { Meter } from "../lib/progress.ts";
 import { encodedLines } from "../lib/reframe.ts";
 import {
@@ -99,9 +100,16 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
     throw new UsageError("Cannot pipe - to itself", "give an address: ipcat pipe unix:/tmp/app.sock");
   }
   let [from, to] = await framings(flags, a, b);
-  // The far side, whose closing ends the pipe, is the one that is not `-`.
+  // The far side is the one that is not `-`: a is `-` when there is one.
   const swapped = isStdio(b);
   if (swapped) [a, b, from, to] = [b, a, to, from];
+  const stdio = isStdio(a);
+  // From a terminal, the far side's EOF ends the session (a person learns nothing from
+  // typing on); from a pipe or file, every byte of input is still sent (see README).
+  const end: EndRule = {
+    mode: stdio && Deno.stdin.isTerminal() ? "interactive" : "strict",
+    aReaderMayLeave: stdio,
+  };
   const log = stderrLog(flags);
   const meter = new Meter([`${a.text} > ${b.text}`, `${b.text} > ${a.text}`]);
   const live = flags.progress && Deno.stderr.isTerminal();
@@ -132,6 +140,8 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
         from,
         to,
         maxFrame: flags.maxFrame,
+        end,
+        flags: swapped ? ["--to", "--from"] : ["--from", "--to"],
         onWrite: (direction, bytes, messages) => meter.add(direction, bytes, messages),
       });
     };

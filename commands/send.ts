@@ -7,7 +7,7 @@ import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { TimeoutError } from "../lib/errors.ts";
-import { exchange } from "../lib/exchange.ts";
+import { exchange, type ExchangeTotals } from "../lib/exchange.ts";
 import { LinesDecoder } from "../lib/framing/lines.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/io.ts";
@@ -21,6 +21,7 @@ import {
   connectTlsFlags,
   type FramingFlags,
   parseCount,
+  stderrLog,
 } from "./_common.ts";
 
 /** Flags of `send`. */
@@ -100,6 +101,29 @@ async function* stdinMessages(
   yield [all];
 }
 
+const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replace(/y$/, "ie") + "s"}`;
+
+/**
+ * Say when a server answered some messages but not all (it stopped at our EOF, as
+ * msgpack-RPC servers do); with -v, always the counts. No replies at all is a server
+ * that never answers (a sink), not news. Raw chunks are not messages: no counts.
+ */
+function reportReplies(totals: ExchangeTotals, framing: string, address: string, flags: SendFlags): void {
+  if (framing === "raw") return;
+  const log = stderrLog(flags);
+  const { sent, received } = totals;
+  log("verbose", `${address}: sent ${plural(sent, "message")}, received ${plural(received, "reply")}`);
+  if (received > 0 && received < sent && flags.replies === undefined) {
+    log(
+      "error",
+      `${address}: ${plural(received, "reply")} to ${
+        plural(sent, "message")
+      }: the server closed the connection before answering the rest` +
+        (flags.keepOpen ? "" : " (if it answers only while the connection is open, try --keep-open)"),
+    );
+  }
+}
+
 /** Run `send`; resolves to the exit code. */
 export async function send(flags: SendFlags, addressText: string, ...messages: string[]): Promise<number> {
   const address = parseAddress(addressText);
@@ -130,7 +154,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   try {
     const run = async () => {
       conn = await connectWithWait(address, waitMs, await connectOptions(flags));
-      await exchange(conn, {
+      const totals = await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,
         batches,
@@ -146,6 +170,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
         keepOpen: flags.keepOpen,
         noReply: flags.noReply,
       });
+      if (!flags.noReply) reportReplies(totals, framingName, address.text, flags);
     };
     await Promise.race([run(), stopped]);
   } catch (error) {

@@ -12,8 +12,9 @@ import {
 } from "../lib/broadcast.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { UsageError } from "../lib/errors.ts";
+import { FrameError, UsageError } from "../lib/errors.ts";
 import { execSession } from "../lib/exec_session.ts";
+import { frameErrorFrom } from "../lib/framing/guess.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import { HandlerService } from "../lib/handler.ts";
 import { readMessages, writeAll, writeAllSync } from "../lib/io.ts";
@@ -214,14 +215,26 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
 
   const take = (n: number) => server.take(n);
-  // stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left.
+  // stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left, exit 0.
+  // stdout that cannot take the data (a full disk, /dev/full): stop the same way, but that
+  // is a failure (exit 1): the messages were taken from their senders and lost.
+  let outputFailed = false;
   const printed = (bytes: Uint8Array) => {
     try {
       writeAllSync(Deno.stdout, bytes);
       return true;
     } catch (error) {
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-      log("verbose", "stdout closed; stopping");
+      if (error instanceof Deno.errors.BrokenPipe) log("verbose", "stdout closed; stopping");
+      else if (!outputFailed) {
+        outputFailed = true;
+        const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : String(error);
+        log(
+          "error",
+          `Cannot write to stdout: ${why.charAt(0).toLowerCase()}${
+            why.slice(1)
+          } (stopped; the messages from there on were not printed)`,
+        );
+      }
       return false;
     }
   };
@@ -248,7 +261,14 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     })
     : null;
 
-  const handle = async (session: Session) => {
+  const handle = (session: Session) =>
+    handleMode(session).catch((error) => {
+      // Bad framing from a client: name it, and the framing its bytes look like.
+      throw error instanceof FrameError
+        ? frameErrorFrom(error, session.conn.peer, framing.name, "-f", "the client")
+        : error;
+    });
+  const handleMode = async (session: Session) => {
     if (handlers) return await handlers.serve(session);
     if (hub) return await hub.join(session);
     if (serveMode === "exec") return await execSession(session, { argv, log });
@@ -269,5 +289,5 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     handlers?.close();
     listener.close();
   }
-  return 0;
+  return outputFailed ? 1 : 0;
 }

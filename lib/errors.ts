@@ -31,9 +31,35 @@ export class FrameError extends IpcatError {
   readonly offset?: number;
   /** Messages the decoder completed in the same chunk before the bad bytes, to deliver first. */
   decoded: Uint8Array[] = [];
+  /** A copy of the first bytes at the problem, so a hint can tell what they look like. */
+  bytes?: Uint8Array;
   constructor(message: string, offset?: number, hint?: string) {
     super(offset === undefined ? message : `${message} (at byte ${offset})`, hint);
     this.offset = offset;
+  }
+
+  /** Keep (a copy of) up to 16 bytes at the problem; returns this, for `throw`. */
+  near(bytes: Uint8Array | undefined): this {
+    if (bytes) this.bytes = bytes.slice(0, 16);
+    return this;
+  }
+}
+
+/**
+ * A peer stopped taking data while ipcat still held some for it: a write failed because it
+ * went away. Exit 1; the message says how much was delivered.
+ */
+export class DeliveryError extends IpcatError {
+  override name = "DeliveryError";
+  /** Bytes (or messages) accepted by write calls before the failure. */
+  readonly delivered: number;
+  constructor(peer: string, delivered: number, taken: number, unit: string, cause?: unknown) {
+    super(
+      `Cannot send to ${peer}: it closed the connection after ${delivered} of at least ${taken} ${unit} were delivered`,
+      "the rest was not sent",
+      { cause },
+    );
+    this.delivered = delivered;
   }
 }
 

@@ -10,8 +10,9 @@
  */
 import type { Connection } from "./address/types.ts";
 import type { Framing } from "./framing/types.ts";
-import { FrameError, IpcatError } from "./errors.ts";
-import { readMessages, writeAll } from "./io.ts";
+import { DeliveryError, FrameError } from "./errors.ts";
+import { frameErrorFrom } from "./framing/guess.ts";
+import { readMessages } from "./io.ts";
 import { isPeerGone } from "./relay.ts";
 
 /** Options for {@linkcode exchange}. */
@@ -30,11 +31,20 @@ export interface ExchangeOptions {
   noReply?: boolean;
 }
 
+/** Messages written and replies read. */
+export interface ExchangeTotals {
+  sent: number;
+  received: number;
+}
+
 /**
- * Send, half-close (unless keepOpen), and read replies until EOF or the reply limit.
- * The caller closes `conn` afterwards.
+ * Send, half-close (unless keepOpen), and read replies until EOF or the reply limit. At
+ * the server's EOF, the sending still goes on until the input ends: a server that
+ * half-closed reads on. One that went away while messages were held for it is a
+ * `DeliveryError`, after the replies it sent are handed over. A `FrameError` in the
+ * replies names the server and the framing they look like. The caller closes `conn`.
  */
-export async function exchange(conn: Connection, options: ExchangeOptions): Promise<void> {
+export async function exchange(conn: Connection, options: ExchangeOptions): Promise<ExchangeTotals> {
   const { framing, keepOpen, noReply } = options;
   let sent = 0;
   let received = 0;
@@ -49,12 +59,28 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
     }
   };
 
+  let taken = 0;
+  let delivered = 0;
   const writing = (async () => {
     for await (const batch of options.batches) {
       // --max-frame bounds what we send too; the messages before an oversize one still go.
       const over = batch.findIndex((message) => message.length > options.maxFrame);
       const fits = over < 0 ? batch : batch.slice(0, over);
-      if (fits.length) await writeAll(conn, framing.encode(fits));
+      if (fits.length) {
+        const wire = framing.encode(fits);
+        taken += wire.length;
+        try {
+          let at = 0;
+          while (at < wire.length) {
+            const n = await conn.write(at === 0 ? wire : wire.subarray(at));
+            at += n;
+            delivered += n;
+          }
+        } catch (error) {
+          if (!isPeerGone(error)) throw error;
+          throw new DeliveryError(conn.peer, delivered, taken, "bytes", error);
+        }
+      }
       sent += fits.length;
       if (over >= 0) {
         throw new FrameError(
@@ -65,19 +91,23 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
       }
     }
     sendingDone = true;
-    if (!keepOpen) await conn.closeWrite();
+    if (!keepOpen) {
+      await conn.closeWrite().catch((error) => {
+        if (!isPeerGone(error)) throw error;
+      });
+    }
   })();
   if (noReply) {
-    return await writing.catch((error) => {
-      if (!isPeerGone(error)) throw error;
-      throw new IpcatError(
-        `Cannot send to ${conn.peer}: the server closed the connection`,
-        `${sent} messages were written before that; the rest were not sent`,
-      );
-    });
+    await writing;
+    return { sent, received };
   }
 
-  writing.then(check, (error) => isPeerGone(error) ? check() : reject(error));
+  let sendFailed: unknown;
+  const sending = writing.then(check, (error) => {
+    // The replies the server sent before it went away are still read and shown first.
+    if (error instanceof DeliveryError) sendFailed = error;
+    else reject(error);
+  });
   // A Unix peer that closes with our data unread resets the connection after its last
   // reply: for the reader that is the end of the replies, as EOF is.
   const reader = {
@@ -93,6 +123,12 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
     received += shown.length;
     if (shown.length) options.onReplies(shown);
     check();
-  }, { signal: enough.signal }).then(() => resolve(), reject);
+  }, { signal: enough.signal }).then(async (eof) => {
+    // The server's EOF ends its replies, not our sending (unless the reply limit was met).
+    if (eof) await sending;
+    if (sendFailed) reject(sendFailed);
+    else resolve();
+  }, (error) => reject(error instanceof FrameError ? frameErrorFrom(error, conn.peer, framing.name) : error));
   await done;
+  return { sent, received };
 }

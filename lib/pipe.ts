@@ -3,8 +3,8 @@
  * or re-framing messages between two framings.
  *
  * EOF on one direction half-closes the other side's write direction; the pipe ends when both
- * directions are done, or as soon as `b` (the far side) closes, after everything `b` sent has
- * been written to `a`.
+ * directions are done (or as `options.end` says). A peer that goes away while bytes are held
+ * for it is a `DeliveryError`, after everything the other side sent has been written.
  *
  * @example
  * ```ts
@@ -17,7 +17,7 @@ import type { Connection } from "./address/types.ts";
 import type { Framing } from "./framing/types.ts";
 import { DEFAULT_MAX_FRAME, parseFraming } from "./framing/mod.ts";
 import { reframe } from "./reframe.ts";
-import { type Direction, isPeerGone, relay } from "./relay.ts";
+import { type Direction, type EndRule, joinDirections, relay } from "./relay.ts";
 
 /** Options for {@linkcode pipe}. */
 export interface PipeOptions {
@@ -27,6 +27,10 @@ export interface PipeOptions {
   to?: Framing;
   /** Largest message accepted on a framed side. @default {16 MiB} */
   maxFrame?: number;
+  /** How the pipe ends when a peer goes away (see `EndRule`). @default {{ mode: "strict" }} */
+  end?: EndRule;
+  /** Flags that set each side's framing, for hints. @default {["-f", "-f"]} */
+  flags?: [string, string];
   /** Called after each write: `forward` is a → b. For progress; must not block. */
   onWrite?: (direction: Direction, bytes: number, messages: number) => void;
 }
@@ -44,14 +48,16 @@ function isRaw(framing: Framing | undefined): boolean {
 /**
  * Join `a` ↔ `b`. Raw on both sides is a byte relay at full speed; otherwise messages are
  * decoded with one side's framing and encoded with the other's. Rejects with the first
- * error that is not a peer going away (e.g. a `FrameError`), after delivering every message
- * before it. The caller closes both connections afterwards.
+ * error (a `FrameError` after delivering every message before it, a `DeliveryError`). The
+ * caller closes both connections afterwards.
  */
 export async function pipe(a: Connection, b: Connection, options: PipeOptions = {}): Promise<PipeTotals> {
   const { from, to, onWrite } = options;
+  const end = options.end ?? { mode: "strict" };
+  const flags = options.flags ?? ["-f", "-f"];
   if (isRaw(from) && isRaw(to)) {
     const totals = await relay(a, b, {
-      endWhenBCloses: true,
+      end,
       tap: onWrite && ((direction, bytes) => onWrite(direction, bytes.length, 0)),
     });
     return {
@@ -69,19 +75,17 @@ export async function pipe(a: Connection, b: Connection, options: PipeOptions = 
     sink: Connection,
     decode: Framing,
     encode: Framing,
+    flag: string,
   ) =>
     reframe(source, sink, decode.decoder(maxFrame), encode, (bytes, messages) => {
       totals[name].bytes += bytes;
       totals[name].messages += messages;
       onWrite?.(name, bytes, messages);
-    }).then(
-      () => {},
-      (error) => {
-        if (!isPeerGone(error)) throw error;
-      },
-    );
-  const forward = direction("forward", a, b, fromFraming, toFraming);
-  const backward = direction("backward", b, a, toFraming, fromFraming);
-  await Promise.race([backward, Promise.all([forward, backward])]);
+    }, { peer: source.peer === "-" ? "stdin" : source.peer, framing: decode.name, flag });
+  await joinDirections(
+    direction("forward", a, b, fromFraming, toFraming, flags[0]),
+    direction("backward", b, a, toFraming, fromFraming, flags[1]),
+    end,
+  );
   return totals;
 }

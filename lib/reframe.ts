@@ -11,7 +11,8 @@
  */
 import type { Connection } from "./address/types.ts";
 import type { MessageCodec } from "./encoding.ts";
-import { FrameError } from "./errors.ts";
+import { DeliveryError, FrameError } from "./errors.ts";
+import { frameErrorFrom } from "./framing/guess.ts";
 import { concatBytes } from "./bytes.ts";
 import { LinesDecoder } from "./framing/lines.ts";
 import type { FrameDecoder, Framing } from "./framing/types.ts";
@@ -113,38 +114,72 @@ export interface ReframeTotals {
   messages: number;
 }
 
+/** Where a direction's bytes come from, to name it in errors. */
+export interface ReframeSource {
+  /** The peer read from, e.g. `unix:/tmp/app.sock`. */
+  peer: string;
+  /** The framing it is decoded with. */
+  framing: string;
+  /** The flag that sets that framing, for the hint. @default {"-f"} */
+  flag?: string;
+}
+
 /**
  * Copy messages from `from` (decoded by `decoder`) to `to` (encoded by `framing`) until
  * EOF, then half-close `to`. Messages decoded before a bad frame are delivered before the
- * `FrameError` is thrown.
+ * `FrameError` is thrown (naming `source` when given). A `to` that goes away while
+ * messages are held for it is a `DeliveryError` counting the messages written.
  */
 export async function reframe(
   from: Pick<Connection, "read">,
-  to: Pick<Connection, "write" | "closeWrite">,
+  to: Pick<Connection, "write" | "closeWrite"> & Partial<Pick<Connection, "peer">>,
   decoder: FrameDecoder,
   framing: Pick<Framing, "encode">,
   onBatch?: (bytes: number, messages: number) => void,
+  source?: ReframeSource,
 ): Promise<ReframeTotals> {
   const totals: ReframeTotals = { bytes: 0, messages: 0 };
+  let taken = 0;
   const send = async (messages: Uint8Array[], wire: Uint8Array) => {
-    await writeAll(to, wire);
+    try {
+      await writeAll(to, wire);
+    } catch (error) {
+      if (!isPeerGone(error)) throw error;
+      throw new DeliveryError(to.peer ?? "the peer", totals.messages, taken, "messages", error);
+    }
     totals.bytes += wire.length;
     totals.messages += messages.length;
     onBatch?.(wire.length, messages.length);
   };
-  // readMessages hands over the messages before a bad frame, then throws its FrameError.
-  await readMessages(from, decoder, async (messages) => {
-    let wire: Uint8Array;
-    try {
-      wire = encodeBatch(framing, messages);
-    } catch (error) {
-      if (error instanceof FrameError && error.decoded.length) {
-        await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
+  // A reset after the peer's last bytes ends its data as EOF does.
+  const reader = {
+    read: (buffer: Uint8Array) =>
+      from.read(buffer).catch((error) => {
+        if (isPeerGone(error)) return null;
+        throw error;
+      }),
+  };
+  let encodeFailed = false;
+  try {
+    // readMessages hands over the messages before a bad frame, then throws its FrameError.
+    await readMessages(reader, decoder, async (messages) => {
+      taken += messages.length;
+      let wire: Uint8Array;
+      try {
+        wire = encodeBatch(framing, messages);
+      } catch (error) {
+        encodeFailed = true;
+        if (error instanceof FrameError && error.decoded.length) {
+          await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
+        }
+        throw error;
       }
-      throw error;
-    }
-    await send(messages, wire);
-  });
+      await send(messages, wire);
+    });
+  } catch (error) {
+    if (!(error instanceof FrameError) || encodeFailed || !source) throw error;
+    throw frameErrorFrom(error, source.peer, source.framing, source.flag);
+  }
   try {
     await to.closeWrite();
   } catch (error) {

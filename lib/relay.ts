@@ -9,7 +9,7 @@
  * @module
  */
 import type { Connection } from "./address/types.ts";
-import { writeAll } from "./io.ts";
+import { DeliveryError } from "./errors.ts";
 
 /** Reused per direction: a read fills it, the write drains it before the next read. */
 const RELAY_BUFFER = 256 * 1024;
@@ -24,8 +24,11 @@ export interface RelayOptions {
    * reused) and must not block: traffic waits for it.
    */
   tap?: (direction: Direction, bytes: Uint8Array) => void;
-  /** End as soon as b closes (after a has everything b sent), even if a is still sending. */
-  endWhenBCloses?: boolean;
+  /**
+   * How the relay ends when a peer goes away; see {@linkcode joinDirections}. Without it, a
+   * direction whose peer vanished just ends (a proxy mirrors what each side does).
+   */
+  end?: EndRule;
 }
 
 /** Bytes moved in each direction. */
@@ -34,7 +37,7 @@ export interface RelayTotals {
   backward: number;
 }
 
-/** The peer went away: a direction ends, it is not an error. */
+/** The peer went away (a read or write on its connection failed for that reason). */
 export function isPeerGone(error: unknown): boolean {
   return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.BadResource;
@@ -43,31 +46,50 @@ export function isPeerGone(error: unknown): boolean {
 /**
  * Copy `from` to `to` until EOF, then half-close `to`. Resolves to the bytes copied.
  * The reading side is backpressured by the writing side: one buffer in flight. A source
- * with `readView` (stdin, a child's stdout) is read without copying.
+ * with `readView` (stdin, a child's stdout) is read without copying. A source that
+ * vanishes has ended; a destination that vanishes while bytes are held for it is a
+ * {@linkcode DeliveryError} counting the bytes its write calls accepted.
  */
 export async function pump(
   from: Pick<Connection, "read" | "readView">,
-  to: Pick<Connection, "write" | "closeWrite">,
+  to: Pick<Connection, "write" | "closeWrite" | "peer">,
   onChunk?: (bytes: Uint8Array) => void,
 ): Promise<number> {
-  // No await per chunk but the read and the write (no read closure, no writeAll unless a
-  // write was partial): every extra async layer adds to each round trip through a proxy.
+  // No await per chunk but the read and the write (no read closure, a second write only
+  // when one was partial): every extra async layer adds to each round trip through a proxy.
   const buffer = from.readView ? null : new Uint8Array(RELAY_BUFFER);
-  let total = 0;
+  let taken = 0;
+  let delivered = 0;
   while (true) {
     let chunk: Uint8Array;
-    if (buffer === null) {
-      const view = await from.readView!();
-      if (view === null) break;
-      chunk = view;
-    } else {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      chunk = buffer.subarray(0, n);
+    try {
+      if (buffer === null) {
+        const view = await from.readView!();
+        if (view === null) break;
+        chunk = view;
+      } else {
+        const n = await from.read(buffer);
+        if (n === null) break;
+        chunk = buffer.subarray(0, n);
+      }
+    } catch (error) {
+      // A reset after the peer's last bytes ends its data as EOF does.
+      if (!isPeerGone(error)) throw error;
+      break;
     }
-    const written = await to.write(chunk);
-    if (written < chunk.length) await writeAll(to, chunk.subarray(written));
-    total += chunk.length;
+    taken += chunk.length;
+    try {
+      let written = await to.write(chunk);
+      delivered += written;
+      while (written < chunk.length) {
+        const n = await to.write(chunk.subarray(written));
+        written += n;
+        delivered += n;
+      }
+    } catch (error) {
+      if (!isPeerGone(error)) throw error;
+      throw new DeliveryError(to.peer, delivered, taken, "bytes", error);
+    }
     onChunk?.(chunk);
   }
   try {
@@ -75,13 +97,54 @@ export async function pump(
   } catch (error) {
     if (!isPeerGone(error)) throw error;
   }
-  return total;
+  return delivered;
 }
 
 /**
- * Relay a ↔ b until both directions have ended (or until b closes, with
- * `endWhenBCloses`). A direction whose peer vanished ends quietly; other errors reject.
+ * When a relay between a and b (b the far side) ends, beyond "both directions are done":
+ * - `"strict"`: a peer that goes away while bytes are held for it is an error
+ *   ({@linkcode DeliveryError}), reported once the other direction (whose source is that
+ *   same peer) has ended, so everything it sent is written first.
+ * - `"interactive"`: as strict, and b's EOF ends the relay at once (a person typing on a
+ *   learns from that EOF that the session is over, as with `nc`).
+ * `aReaderMayLeave`: a is stdout, whose reader leaving on purpose (`| head`) ends the relay
+ * quietly.
  */
+export interface EndRule {
+  mode: "strict" | "interactive";
+  aReaderMayLeave?: boolean;
+}
+
+/**
+ * Wait for the two directions of a relay (a → b, b → a) under `rule` (lenient when
+ * undefined: peers going away end their direction). Rejects with the first error.
+ */
+export async function joinDirections(
+  forward: Promise<unknown>,
+  backward: Promise<unknown>,
+  rule?: EndRule,
+): Promise<void> {
+  let aheadFailed: DeliveryError | undefined;
+  const settle = (direction: Promise<unknown>) =>
+    direction.then(() => undefined, (error) => {
+      if (error instanceof DeliveryError) return error;
+      throw error;
+    });
+  const ahead = settle(forward).then((failed) => aheadFailed = failed);
+  const back = settle(backward);
+  if (!rule) {
+    await Promise.all([ahead, back]);
+    return;
+  }
+  // Any other error from a → b rejects at once, even while b → a is still going.
+  const backFailed = await Promise.race([back, ahead.then(() => new Promise<never>(() => {}))]);
+  if (backFailed && rule.aReaderMayLeave) return;
+  if (!backFailed && !aheadFailed && rule.mode === "interactive") return;
+  const failed = (await ahead) ?? backFailed;
+  if (failed) throw failed;
+}
+
+/** Relay a ↔ b until both directions have ended, or as `options.end` says. */
 export async function relay(a: Connection, b: Connection, options: RelayOptions = {}): Promise<RelayTotals> {
   const { tap } = options;
   const totals: RelayTotals = { forward: 0, backward: 0 };
@@ -89,12 +152,7 @@ export async function relay(a: Connection, b: Connection, options: RelayOptions 
     pump(from, to, (bytes) => {
       totals[name] += bytes.length;
       tap?.(name, bytes);
-    }).catch((error) => {
-      if (!isPeerGone(error)) throw error;
     });
-  const forward = direction("forward", a, b);
-  const backward = direction("backward", b, a);
-  if (options.endWhenBCloses) await Promise.race([backward, Promise.all([forward, backward])]);
-  else await Promise.all([forward, backward]);
+  await joinDirections(direction("forward", a, b), direction("backward", b, a), options.end);
   return totals;
 }

@@ -223,7 +223,7 @@ Deno.test("send: a malformed reply is exit 65 with one line", async () => {
   ]);
   const reply = await ipcat(["send", "--wait", "5s", "-f", "netstring", path, "hi"]);
   assert.equal(reply.code, 65);
-  assert.match(reply.stderr, /^ipcat: Malformed netstring.*\n$/);
+  assert.match(reply.stderr, /^ipcat: unix:\S+bad\.sock: Malformed netstring.*\n$/);
   await py.status;
 });
 
@@ -430,7 +430,7 @@ Deno.test("msgpack JSON view: 64-bit integers keep every digit; odd map keys and
   assert.deepEqual(sink.stdout.lines, ["1", "2", '{"true":1}', '{"null":null}', '{"type":5,"data":"YWJj"}']);
 });
 
-Deno.test("send: a Unix server that closes early: replies printed, exit 0; with -n one error line", async () => {
+Deno.test("send: a Unix server that closes early: replies printed, then exit 1 with the count", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/early.sock`;
   const early = (p: string) =>
@@ -442,8 +442,12 @@ Deno.test("send: a Unix server that closes early: replies printed, exit 0; with 
   const big = Array.from({ length: 200000 }, (_, i) => `line ${i}`).join("\n") + "\n";
   const server = early(path);
   const replied = await ipcat(["send", "--wait", "5s", path], { stdin: big });
-  assert.equal(replied.code, 0, replied.stderr);
+  assert.equal(replied.code, 1, replied.stderr);
   assert.equal(replied.stdout, "bye\n");
+  assert.match(
+    replied.stderr,
+    /^ipcat: Cannot send to .*closed the connection after \d+ of at least \d+ bytes.*\n$/,
+  );
   await server.status;
 
   const path2 = `${dir.path}/early2.sock`;

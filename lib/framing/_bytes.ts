@@ -28,6 +28,11 @@ export class PendingBytes {
     return this.#length;
   }
 
+  /** The bytes held so far, as a view valid until the next `append` or `take`. */
+  view(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
   /** Copy `bytes` in (the caller may reuse them); never grows past `limit` bytes. */
   append(bytes: Uint8Array, limit = Infinity): void {
     const need = this.#length + bytes.length;

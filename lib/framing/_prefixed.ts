@@ -76,7 +76,7 @@ export abstract class PrefixedDecoder {
       const header = this.parseHeader(buf, at, this.#offset + at);
       if (header === null) {
         if (buf.length - at >= this.maxHeaderLength) {
-          throw new FrameError("Malformed frame header", this.#offset + at);
+          throw new FrameError("Malformed frame header", this.#offset + at).near(buf.subarray(at));
         }
         this.#stash = buf.slice(at);
         this.#frameStart = this.#offset + at;
@@ -89,7 +89,7 @@ export abstract class PrefixedDecoder {
           `Frame of ${size} bytes exceeds --max-frame ${this.#maxFrame}`,
           this.#offset + at,
           "raise --max-frame, or check that both sides use the same framing",
-        );
+        ).near(buf.subarray(at));
       }
       const bodyStart = at + headerLength;
       const end = bodyStart + size + this.trailerLength;
@@ -121,7 +121,7 @@ export abstract class PrefixedDecoder {
           ? `Truncated frame: EOF after ${this.#body.length} of ${this.#bodySize + this.trailerLength} bytes`
           : "Truncated frame header at EOF",
         this.#frameStart,
-      );
+      ).near(this.#stash ?? undefined);
     }
     return [];
   }

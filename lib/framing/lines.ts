@@ -33,11 +33,11 @@ export class LinesDecoder implements FrameDecoder {
     let start = 0;
     for (let nl = chunk.indexOf(NL); nl >= 0; nl = chunk.indexOf(NL, start)) {
       if (this.#pending.length > 0) {
-        this.#check(this.#pending.length + nl - start, this.#pendingStart);
+        this.#check(this.#pending.length + nl - start, this.#pendingStart, chunk.subarray(start, nl));
         this.#wires?.push(this.#pending.length + nl - start + 1);
         out.push(this.#pending.take(chunk.subarray(start, nl)));
       } else {
-        this.#check(nl - start, this.#offset + start);
+        this.#check(nl - start, this.#offset + start, chunk.subarray(start, nl));
         this.#wires?.push(nl - start + 1);
         out.push(chunk.subarray(start, nl));
       }
@@ -46,7 +46,7 @@ export class LinesDecoder implements FrameDecoder {
     if (start < chunk.length) {
       // The caller may reuse `chunk`, so an unfinished line is copied.
       if (this.#pending.length === 0) this.#pendingStart = this.#offset + start;
-      this.#check(this.#pending.length + chunk.length - start, this.#pendingStart);
+      this.#check(this.#pending.length + chunk.length - start, this.#pendingStart, chunk.subarray(start));
       this.#pending.append(chunk.subarray(start), this.#maxFrame);
     }
     this.#offset += chunk.length;
@@ -63,13 +63,14 @@ export class LinesDecoder implements FrameDecoder {
     return this.#wires ??= [];
   }
 
-  #check(length: number, offset: number) {
+  /** `tail` is the line's latest bytes, for the error's framing hint when nothing is pending. */
+  #check(length: number, offset: number, tail: Uint8Array) {
     if (length > this.#maxFrame) {
       throw new FrameError(
         `Line of ${length} bytes exceeds --max-frame ${this.#maxFrame}`,
         offset,
         "raise --max-frame, or check that the peer sends newlines",
-      );
+      ).near(this.#pending.length > 0 ? this.#pending.view() : tail);
     }
   }
 }

@@ -198,7 +198,8 @@ export class MsgpackDecoder implements FrameDecoder {
       const byte = buf[at];
       const shape = itemShape(byte);
       if (!shape) {
-        throw new FrameError("Malformed MessagePack: byte 0xc1 is never used", this.#offset + at);
+        throw new FrameError("Malformed MessagePack: byte 0xc1 is never used", this.#offset + at)
+          .near(buf.subarray(at));
       }
       const [fixed, lengthBytes, kind] = shape;
       const headerLength = fixed + lengthBytes + (kind === Kind.Ext ? 1 : 0);

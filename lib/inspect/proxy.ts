@@ -235,8 +235,8 @@ export class InspectProxy {
     const b = new WatchedConnection(upstream, hold, ended("server"));
     let totals = { forward: 0, backward: 0 };
     try {
+      // No end rule: a half-close by either side ends only its direction.
       totals = await relay(a, b, {
-        endWhenBCloses: true,
         tap: (direction, bytes) => emit(DIR[direction], cutters[DIR[direction]].push(bytes)),
       });
     } finally {
