@@ -14,13 +14,13 @@ import {
   run,
   text_en,
 } from "@stricli/core";
-import { commonAliases, commonFlags, framingFlags } from "./commands/_common.ts";
+import { commonAliases, commonFlags, framingFlags } from "./commands/flags.ts";
 import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
 import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
-import { describe } from "./lib/server.ts";
+import { describe } from "./lib/serve/server.ts";
 
 export const VERSION = "0.1.0";
 

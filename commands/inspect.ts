@@ -17,8 +17,8 @@ import { LogQueue } from "../lib/inspect/log_queue.ts";
 import { InspectProxy } from "../lib/inspect/proxy.ts";
 import { Recorder } from "../lib/inspect/recorder.ts";
 import { runSession } from "../lib/inspect/session.ts";
-import { writeAllSync } from "../lib/io.ts";
-import { describe } from "../lib/server.ts";
+import { writeAllSync } from "../lib/messages.ts";
+import { describe } from "../lib/serve/server.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
@@ -29,7 +29,7 @@ import {
   parseBytes,
   parseCount,
   stderrLog,
-} from "./_common.ts";
+} from "./flags.ts";
 
 /** Flags of `inspect`. */
 export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {

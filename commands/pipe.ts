@@ -9,11 +9,11 @@ import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
-import { pipe } from "../lib/pipe.ts";
+import { pipe } from "../lib/pipe/pipe.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
-import type { EndRule } from "../lib/relay.ts";
-import { Meter } from "../lib/progress.ts";
-import { encodedLines } from "../lib/reframe.ts";
+import type { EndRule } from "../lib/pipe/relay.ts";
+import { Meter } from "../lib/pipe/progress.ts";
+import { encodedLines } from "../lib/pipe/reframe.ts";
 import {
   type CommonFlags,
   connectOptions,
@@ -21,7 +21,7 @@ import {
   connectTlsFlags,
   type FramingFlags,
   stderrLog,
-} from "./_common.ts";
+} from "./flags.ts";
 
 /** Flags of `pipe`. */
 export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {

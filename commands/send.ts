@@ -7,13 +7,13 @@ import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { TimeoutError } from "../lib/errors.ts";
-import { exchange, type ExchangeTotals } from "../lib/exchange.ts";
+import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
 import { LinesDecoder } from "../lib/framing/lines.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
-import { writeAllSync } from "../lib/io.ts";
-import { connectWithWait } from "../lib/retry.ts";
+import { writeAllSync } from "../lib/messages.ts";
+import { connectWithWait } from "../lib/send/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
-import { chunks, lineMessages, readAll } from "../lib/stdin.ts";
+import { chunks, lineMessages, readAll } from "../lib/send/stdin_messages.ts";
 import {
   type CommonFlags,
   connectOptions,
@@ -22,7 +22,7 @@ import {
   type FramingFlags,
   parseCount,
   stderrLog,
-} from "./_common.ts";
+} from "./flags.ts";
 
 /** Flags of `send`. */
 export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {

@@ -9,17 +9,17 @@ import {
   DEFAULT_QUEUE_BYTES,
   SLOW_POLICIES,
   type SlowPolicy,
-} from "../lib/broadcast.ts";
+} from "../lib/serve/broadcast.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { FrameError, UsageError } from "../lib/errors.ts";
-import { execSession } from "../lib/exec_session.ts";
+import { execSession } from "../lib/serve/exec.ts";
 import { frameErrorFrom } from "../lib/framing/guess.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
-import { HandlerService } from "../lib/handler.ts";
-import { readMessages, writeAll, writeAllSync } from "../lib/io.ts";
-import { parseProgram } from "../lib/program.ts";
-import { Server, type Session } from "../lib/server.ts";
+import { HandlerService } from "../lib/serve/handle.ts";
+import { readMessages, writeAll, writeAllSync } from "../lib/messages.ts";
+import { parseProgram } from "../lib/process/command_line.ts";
+import { Server, type Session } from "../lib/serve/server.ts";
 import { trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
@@ -30,7 +30,7 @@ import {
   parseBytes,
   parseCount,
   stderrLog,
-} from "./_common.ts";
+} from "./flags.ts";
 
 /** Flags of `serve`. */
 export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {

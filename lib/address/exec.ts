@@ -8,8 +8,8 @@
  * ```
  * @module
  */
-import { Child } from "../_child.ts";
-import { splitArgv } from "../argv.ts";
+import { Child } from "../process/child.ts";
+import { splitArgv } from "../process/command_line.ts";
 import { UnavailableError, UsageError } from "../errors.ts";
 import type { Address, Connection, Transport } from "./types.ts";
 

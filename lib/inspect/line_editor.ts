@@ -12,7 +12,7 @@
  */
 import { InterruptedError } from "../errors.ts";
 import { LinesDecoder } from "../framing/lines.ts";
-import { READ_SIZE } from "../io.ts";
+import { READ_SIZE } from "../messages.ts";
 
 /** Anything readable like `Deno.stdin`. */
 export interface ByteReader {

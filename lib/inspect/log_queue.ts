@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { type PartialWriter, writeAll } from "../io.ts";
+import { type PartialWriter, writeAll } from "../messages.ts";
 import type { Formatted, InspectEvent } from "./log_format.ts";
 
 /** Options for {@linkcode LogQueue}. */

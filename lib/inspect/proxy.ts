@@ -13,8 +13,8 @@
 import { connect as connectTo } from "../address/mod.ts";
 import type { Address, Connection, Listener } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
-import { type Direction, relay } from "../relay.ts";
-import { describe, type LogLevel, Server, type Session } from "../server.ts";
+import { type Direction, relay } from "../pipe/relay.ts";
+import { describe, type LogLevel, Server, type Session } from "../serve/server.ts";
 import type { Dir, InspectEvent } from "./log_format.ts";
 import { MessageCutter } from "./message_cutter.ts";
 import type { Recorder } from "./recorder.ts";

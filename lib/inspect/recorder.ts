@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { type PartialWriter, writeAll } from "../io.ts";
+import { type PartialWriter, writeAll } from "../messages.ts";
 import type { Dir } from "./log_format.ts";
 
 /** Options for {@linkcode Recorder}. */

@@ -10,9 +10,9 @@
  */
 import type { Connection } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
-import { writeAll } from "../io.ts";
-import { isPeerGone } from "../relay.ts";
-import { describe } from "../server.ts";
+import { writeAll } from "../messages.ts";
+import { isPeerGone } from "../pipe/relay.ts";
+import { describe } from "../serve/server.ts";
 import { asText, type Formatted, type InspectEvent } from "./log_format.ts";
 import type { LineSource } from "./line_editor.ts";
 import { MessageCutter } from "./message_cutter.ts";

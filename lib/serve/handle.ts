@@ -10,13 +10,13 @@
  * ```
  * @module
  */
-import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { DescriptorReserve, ShortageBackoff, shortageOf } from "./_shortage.ts";
 import { Slots } from "./_slots.ts";
-import { concatBytes } from "./bytes.ts";
-import type { Framing } from "./framing/types.ts";
-import { readMessages, writeAll } from "./io.ts";
-import { isPeerGone } from "./relay.ts";
+import { concatBytes } from "../bytes.ts";
+import type { Framing } from "../framing/types.ts";
+import { readMessages, writeAll } from "../messages.ts";
+import { isPeerGone } from "../pipe/relay.ts";
 import type { LogLevel, Session } from "./server.ts";
 
 /** Options for {@linkcode HandlerService}. */

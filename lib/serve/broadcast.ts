@@ -13,9 +13,9 @@
  * ```
  * @module
  */
-import type { Framing } from "./framing/types.ts";
-import { readMessages } from "./io.ts";
-import { isPeerGone } from "./relay.ts";
+import type { Framing } from "../framing/types.ts";
+import { readMessages } from "../messages.ts";
+import { isPeerGone } from "../pipe/relay.ts";
 import type { LogLevel, Session } from "./server.ts";
 
 /** What the hub does with a client that stays full: see {@linkcode BroadcastOptions.slow}. */

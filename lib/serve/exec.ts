@@ -12,10 +12,10 @@
  * ```
  * @module
  */
-import { Child, describeStatus, forwardLines } from "./_child.ts";
+import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { ShortageBackoff } from "./_shortage.ts";
-import { writeAll } from "./io.ts";
-import { isPeerGone } from "./relay.ts";
+import { writeAll } from "../messages.ts";
+import { isPeerGone } from "../pipe/relay.ts";
 import type { LogLevel, Session } from "./server.ts";
 
 /** Options for {@linkcode execSession}. */

@@ -9,9 +9,9 @@
  * ```
  * @module
  */
-import type { Connection, Listener } from "./address/types.ts";
+import type { Connection, Listener } from "../address/types.ts";
 import { ShortageBackoff } from "./_shortage.ts";
-import { isPeerGone } from "./relay.ts";
+import { isPeerGone } from "../pipe/relay.ts";
 
 /** One accepted connection and its bookkeeping. */
 export interface Session {

@@ -5,7 +5,7 @@
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
 import { MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
-import type { LogLevel } from "../lib/server.ts";
+import type { LogLevel } from "../lib/serve/server.ts";
 
 /** Flags every command accepts. */
 export interface CommonFlags {

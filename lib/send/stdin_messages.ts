@@ -2,10 +2,10 @@
  * Turning stdin into messages for `send` (and `inspect`): one per line, or all of it as one.
  * @module
  */
-import { concatBytes } from "./bytes.ts";
-import type { MessageCodec } from "./encoding.ts";
-import { LinesDecoder } from "./framing/lines.ts";
-import { READ_SIZE } from "./io.ts";
+import { concatBytes } from "../bytes.ts";
+import type { MessageCodec } from "../encoding.ts";
+import { LinesDecoder } from "../framing/lines.ts";
+import { READ_SIZE } from "../messages.ts";
 
 /** Anything readable like `Deno.stdin`. */
 export interface ByteSource {

@@ -13,9 +13,9 @@
  * ```
  * @module
  */
-import type { Connection } from "./address/types.ts";
-import type { Framing } from "./framing/types.ts";
-import { DEFAULT_MAX_FRAME, parseFraming } from "./framing/mod.ts";
+import type { Connection } from "../address/types.ts";
+import type { Framing } from "../framing/types.ts";
+import { DEFAULT_MAX_FRAME, parseFraming } from "../framing/mod.ts";
 import { reframe } from "./reframe.ts";
 import { type Direction, type EndRule, joinDirections, relay } from "./relay.ts";
 

@@ -8,12 +8,12 @@
  * ```
  * @module
  */
-import type { Connection } from "./address/types.ts";
-import type { Framing } from "./framing/types.ts";
-import { DeliveryError, FrameError } from "./errors.ts";
-import { frameErrorFrom } from "./framing/guess.ts";
-import { readMessages } from "./io.ts";
-import { isPeerGone } from "./relay.ts";
+import type { Connection } from "../address/types.ts";
+import type { Framing } from "../framing/types.ts";
+import { DeliveryError, FrameError } from "../errors.ts";
+import { frameErrorFrom } from "../framing/guess.ts";
+import { readMessages } from "../messages.ts";
+import { isPeerGone } from "../pipe/relay.ts";
 
 /** Options for {@linkcode exchange}. */
 export interface ExchangeOptions {

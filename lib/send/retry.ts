@@ -1,6 +1,6 @@
-import type { Address, Connection, ConnectOptions } from "./address/types.ts";
-import { connect } from "./address/mod.ts";
-import { UnavailableError } from "./errors.ts";
+import type { Address, Connection, ConnectOptions } from "../address/types.ts";
+import { connect } from "../address/mod.ts";
+import { UnavailableError } from "../errors.ts";
 
 /** How often `--wait` retries. */
 const RETRY_MS = 25;

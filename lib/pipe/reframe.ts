@@ -9,14 +9,14 @@
  * ```
  * @module
  */
-import type { Connection } from "./address/types.ts";
-import type { MessageCodec } from "./encoding.ts";
-import { DeliveryError, FrameError } from "./errors.ts";
-import { frameErrorFrom } from "./framing/guess.ts";
-import { concatBytes } from "./bytes.ts";
-import { LinesDecoder } from "./framing/lines.ts";
-import type { FrameDecoder, Framing } from "./framing/types.ts";
-import { readMessages, writeAll } from "./io.ts";
+import type { Connection } from "../address/types.ts";
+import type { MessageCodec } from "../encoding.ts";
+import { DeliveryError, FrameError } from "../errors.ts";
+import { frameErrorFrom } from "../framing/guess.ts";
+import { concatBytes } from "../bytes.ts";
+import { LinesDecoder } from "../framing/lines.ts";
+import type { FrameDecoder, Framing } from "../framing/types.ts";
+import { readMessages, writeAll } from "../messages.ts";
 import { isPeerGone } from "./relay.ts";
 
 /**

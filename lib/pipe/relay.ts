@@ -8,8 +8,8 @@
  * ```
  * @module
  */
-import type { Connection } from "./address/types.ts";
-import { DeliveryError } from "./errors.ts";
+import type { Connection } from "../address/types.ts";
+import { DeliveryError } from "../errors.ts";
 
 /** Reused per direction: a read fills it, the write drains it before the next read. */
 const RELAY_BUFFER = 256 * 1024;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { messageCodec } from "./encoding.ts";
-import { FrameError } from "./errors.ts";
-import { parseFraming } from "./framing/mod.ts";
+import { messageCodec } from "../encoding.ts";
+import { FrameError } from "../errors.ts";
+import { parseFraming } from "../framing/mod.ts";
 import { EncodedLinesDecoder, reframe } from "./reframe.ts";
 
 const te = new TextEncoder();
