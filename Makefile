@@ -17,7 +17,7 @@ $(LOCAL_DENO):
 
 .deno/deps: deno.json deno.lock | $(DENO)
 	$(DENO) install --frozen --entrypoint cli.ts tests/deps.ts
-	@touch $@
+	@mkdir -p .deno && touch $@
 
 # The single binary where `deno compile` can get its runtime (online, or DENORT_BIN);
 # otherwise a launcher that runs the same code with the same flags. The launcher runs a
