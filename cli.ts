@@ -19,6 +19,7 @@ import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
+import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
 import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
 import { describe } from "./lib/serve/server.ts";
 
@@ -56,11 +57,16 @@ function command<F, A extends unknown[]>(impl: (flags: F, ...args: A) => Promise
   };
 }
 
-const addressParam = {
-  brief: "Address: unix:PATH, PATH, tcp:HOST:PORT, tcp:PORT",
+/** The ADDR argument of a command that opens addresses the way `filter` admits. */
+const addressParam = (filter: (transport: Transport) => boolean) => ({
+  brief: `Address: ${addressSyntax(filter).join(", ")}`,
   parse: String,
   placeholder: "ADDR",
-};
+});
+
+/** The "Addresses:" block closing a command's description, from the address registry. */
+const addressesHelp = (filter: (transport: Transport) => boolean) =>
+  `\n\nAddresses:\n${addressForms(filter).map((line) => `  ${line}`).join("\n")}`;
 
 const serveCommand = () =>
   buildCommand<ServeFlags, [string], CommandContext>({
@@ -68,7 +74,7 @@ const serveCommand = () =>
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...serveFlags },
       aliases: commonAliases,
-      positional: { kind: "tuple", parameters: [addressParam] },
+      positional: { kind: "tuple", parameters: [addressParam(canListen)] },
     },
     docs: {
       brief: "Listen; print, echo, handle or relay each message",
@@ -88,7 +94,9 @@ Examples:
   ipcat serve --handle 'tr a-z A-Z' /tmp/up.sock     an RPC service: one process per message
   ipcat serve --handle "sh -c 'wc -c'" --jobs 4 tcp:9000
   ipcat serve --exec 'sh -i' /tmp/shell.sock     a shell per connection (inetd-style)
-  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock`,
+  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock${
+        addressesHelp(canListen)
+      }`,
     },
   });
 
@@ -119,7 +127,7 @@ Examples:
   ipcat send /tmp/app.sock hello world           two messages, print the replies
   seq 3 | ipcat send --keep-open tcp:9000        one reply per line sent
   ipcat send -f length -e hex tcp:9000 00ff      binary message, reply as hex
-  ipcat send --wait 5s --timeout 10s /tmp/app.sock ping`,
+  ipcat send --wait 5s --timeout 10s /tmp/app.sock ping${addressesHelp(canConnect)}`,
     },
   });
 
@@ -129,7 +137,7 @@ const inspectCommand = () =>
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...inspectFlags },
       aliases: commonAliases,
-      positional: { kind: "tuple", parameters: [{ ...addressParam, optional: true }] },
+      positional: { kind: "tuple", parameters: [{ ...addressParam(canConnect), optional: true }] },
     },
     docs: {
       brief: "Watch traffic live: a logging proxy, a socket takeover, or an interactive session",
@@ -155,7 +163,9 @@ Examples:
   ipcat inspect --intercept /run/app.sock -f msgpack            watch existing clients
   ipcat inspect --restore /run/app.sock
   ipcat inspect /tmp/app.sock                                   type messages, see replies
-  printf 'ping\\n' | ipcat inspect -f netstring tcp:9000          scripted session`,
+  printf 'ping\\n' | ipcat inspect -f netstring tcp:9000          scripted session${
+        addressesHelp(canConnect)
+      }`,
     },
   });
 
@@ -168,7 +178,7 @@ const pipeCommandRoute = () =>
       positional: {
         kind: "tuple",
         parameters: [
-          { ...addressParam, brief: "Address: unix:PATH, PATH, tcp:HOST:PORT, -, exec:CMD" },
+          addressParam(canConnect),
           {
             brief: "Second address; without it, ADDR is joined to stdin/stdout",
             parse: String,
@@ -195,7 +205,9 @@ Examples:
   seq 3 | ipcat pipe --from lines --to length tcp:9000   lines to length-prefixed frames
   ipcat pipe -e hex --to length tcp:9000                 binary messages as hex lines
   ipcat pipe /tmp/app.sock exec:'grep --line-buffered x' join a socket and a command
-  ipcat pipe --progress /tmp/sink.sock < big.iso         bytes and rate on stderr`,
+  ipcat pipe --progress /tmp/sink.sock < big.iso         bytes and rate on stderr${
+        addressesHelp(canConnect)
+      }`,
     },
   });
 

@@ -4,7 +4,8 @@
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
-import { MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
+import { ENCODINGS } from "../lib/encoding.ts";
+import { type FramingFamily, FRAMINGS, MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
 import type { LogLevel } from "../lib/serve/server.ts";
 
 /** Flags every command accepts. */
@@ -52,19 +53,26 @@ export function parseCount(text: string): number {
   return n;
 }
 
+/** A family in one word for a flag's brief: `length[:u8|u16be|...]`. */
+function framingBrief(family: FramingFamily): string {
+  const variants = family.syntax.filter((s) => s.startsWith(`${family.name}:`))
+    .map((s) => s.slice(family.name.length + 1));
+  return variants.length ? `${family.name}[:${variants.join("|")}]` : family.name;
+}
+
 /** Stricli definitions of {@linkcode FramingFlags}; `framing` has no default here. */
 export const framingFlags = {
   framing: {
     kind: "parsed",
     parse: String,
-    brief: "Framing: raw, lines, length[:u8|u16be|u16le|u32le|u64be|u64le|varint], netstring, msgpack",
+    brief: `Framing: ${FRAMINGS.map(framingBrief).join(", ")}`,
     placeholder: "NAME",
     optional: true,
   },
   encoding: {
     kind: "parsed",
     parse: String,
-    brief: "Encoding of messages on the command line and stdout: text, hex, base64",
+    brief: `Encoding of messages on the command line and stdout: ${ENCODINGS.join(", ")}`,
     placeholder: "ENC",
     default: "text",
   },

@@ -3,7 +3,7 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { connect, listen, parseAddress } from "../lib/address/mod.ts";
+import { connect, listen, parseAddress, unixAddress } from "../lib/address/mod.ts";
 import type { Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -212,8 +212,8 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     if (flags.intercept !== undefined) {
       interception = await intercept(flags.intercept);
       listener = interception.listener;
-      listening = `unix:${interception.path}`;
-      target = parseAddress(`unix:${interception.aside}`);
+      listening = unixAddress(interception.path).text;
+      target = unixAddress(interception.aside);
     } else {
       target = parseAddress(flags.target!);
       listener = await listen(parseAddress(address!));
@@ -254,7 +254,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
         return await connect(address, tls);
       } catch (error) {
         if (!interception || !restored) throw error;
-        return await connect(parseAddress(`unix:${interception.path}`));
+        return await connect(unixAddress(interception.path));
       }
     },
   });

@@ -2,7 +2,7 @@
  * `ipcat pipe ADDR [ADDR2]`: bridge stdin/stdout (or two addresses) both ways.
  * @module
  */
-import { connect, parseAddress } from "../lib/address/mod.ts";
+import { connect, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
 import { ExecConnection } from "../lib/address/exec.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
@@ -55,7 +55,7 @@ export const pipeFlags = {
 } as const;
 
 const te = new TextEncoder();
-const isStdio = (address: Address) => address.scheme === "stdio";
+const isStdio = (address: Address) => isStandardStreams(address);
 
 /**
  * The framing of each side. `-e hex|base64` turns the `-` side into one message per line

@@ -10,6 +10,7 @@
  * @module
  */
 import { FrameError, UsageError } from "./errors.ts";
+import { closest } from "./suggest.ts";
 import { MsgpackDecoder, msgpackWithin } from "./framing/msgpack.ts";
 
 /** The encodings `-e` accepts. */
@@ -30,7 +31,11 @@ export interface MessageCodec {
 /** Check an `-e` value. */
 export function parseEncoding(text: string): Encoding {
   if ((ENCODINGS as readonly string[]).includes(text)) return text as Encoding;
-  throw new UsageError(`Unknown encoding "${text}"`, `use one of: ${ENCODINGS.join(", ")}`);
+  const close = closest(text, ENCODINGS);
+  throw new UsageError(
+    `Unknown encoding "${text}"`,
+    close ? `did you mean ${close}?` : `use one of: ${ENCODINGS.join(", ")}`,
+  );
 }
 
 const te = new TextEncoder();

@@ -28,10 +28,4 @@ export class SocketConnection implements Connection {
       // Already closed by a stream that finished: nothing left to release.
     }
   }
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#conn.readable;
-  }
-  get writable(): WritableStream<Uint8Array> {
-    return this.#conn.writable;
-  }
 }

@@ -84,14 +84,6 @@ export class ExecConnection implements Connection {
     }
     this.#child.terminate("the pipe ended");
   }
-
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#child.process.stdout;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    return this.#child.process.stdin;
-  }
 }
 
 /** Start the command; a missing program is `UnavailableError`. */

@@ -10,6 +10,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { closest } from "../suggest.ts";
 import { execTransport } from "./exec.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
@@ -18,6 +19,7 @@ import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Tran
 import { unixTransport } from "./unix.ts";
 
 export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+export { unixAddress } from "./unix.ts";
 
 /** Every transport, in the order help text lists them. */
 export const TRANSPORTS: readonly Transport[] = [
@@ -28,23 +30,25 @@ export const TRANSPORTS: readonly Transport[] = [
   execTransport as Transport,
 ];
 
-/** The accepted address forms, one per line, for help text and error hints. */
+/** Can a transport listen (`serve`, `inspect LISTEN`)? A filter for {@linkcode addressForms}. */
+export const canListen = (transport: Transport): boolean => transport.listen !== undefined;
+
+/** Can a transport connect (`send`, `pipe`, `inspect`'s targets)? A filter for {@linkcode addressForms}. */
+export const canConnect = (transport: Transport): boolean => transport.connect !== undefined;
+
+/**
+ * The accepted address forms, one per line, for help text: a transport's help beside its
+ * first form only, so each says it once.
+ */
 export function addressForms(filter: (t: Transport) => boolean = () => true): string[] {
-  return TRANSPORTS.filter(filter).flatMap((t) => t.syntax.map((s) => `${s.padEnd(40)} ${t.help}`));
+  return TRANSPORTS.filter(filter).flatMap((t) =>
+    t.syntax.map((s, i) => i === 0 ? `${s.padEnd(40)} ${t.help}` : s)
+  );
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const keep = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = keep;
-    }
-  }
-  return row[b.length];
+/** The accepted spellings of the transports that pass `filter`, in registry order. */
+export function addressSyntax(filter: (t: Transport) => boolean = () => true): string[] {
+  return TRANSPORTS.filter(filter).flatMap((t) => t.syntax);
 }
 
 /**
@@ -59,22 +63,34 @@ export function parseAddress(text: string): Address {
   if (transport) return transport.parse(text.slice(scheme.length + 1));
   const bare = scheme ? undefined : TRANSPORTS.find((t) => t.bare?.(text));
   if (bare) return bare.parse(text);
-  if (!scheme && (text.includes("/") || text.endsWith(".sock"))) return unixTransport.parse(text);
-  const schemes = TRANSPORTS.map((t) => t.scheme);
-  const close = scheme ? schemes.find((s) => editDistance(s, scheme) <= 2) : undefined;
+  const close = scheme ? closest(scheme, TRANSPORTS.map((t) => t.scheme)) : undefined;
   const why = scheme ? `unknown scheme "${scheme}"` : "not an address";
   throw new UsageError(
     `Cannot parse address "${text}": ${why}`,
     close
       ? `there is no ${scheme}: address; did you mean ${close}:?`
-      : `use one of: ${TRANSPORTS.flatMap((t) => t.syntax).join(", ")}`,
+      : `use one of: ${addressSyntax().join(", ")}`,
   );
 }
 
-function transportOf(address: Address): Transport {
+/** The transport of a parsed address. */
+export function transportOf(address: Address): Transport {
   const transport = TRANSPORTS.find((t) => t.scheme === address.scheme);
   if (!transport) throw new TypeError(`No transport for "${address.scheme}"`);
   return transport;
+}
+
+/** Is `address` ipcat's own stdin and stdout (`-`)? */
+export function isStandardStreams(address: Address): boolean {
+  return transportOf(address).standardStreams === true;
+}
+
+/**
+ * Has a connection's `peer` (an address text) no address of its own, so that the listener's
+ * address is all there is to say about it?
+ */
+export function isUnnamedPeer(peer: string): boolean {
+  return TRANSPORTS.some((t) => t.unnamedPeers === true && peer.startsWith(`${t.scheme}:`));
 }
 
 /** Open a connection to `address`. */

@@ -168,14 +168,6 @@ export class StdioConnection implements Connection {
     this.#ring?.close();
     this.#ring = null;
   }
-
-  get readable(): ReadableStream<Uint8Array> {
-    return Deno.stdin.readable;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    return Deno.stdout.writable;
-  }
 }
 
 /** `-`: stdin/stdout (connect only: `pipe` reads and writes it, nobody listens on it). */
@@ -183,6 +175,7 @@ export const stdioTransport: Transport<StdioAddress> = {
   scheme: "stdio",
   syntax: ["-"],
   help: "stdin/stdout (pipe)",
+  standardStreams: true,
   bare: (text) => text === "-",
   parse(rest) {
     if (rest !== "-" && rest !== "") {

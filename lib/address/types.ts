@@ -4,8 +4,8 @@
  */
 
 /**
- * A live, bidirectional byte connection. `read`/`write` are the fast path; `readable` and
- * `writable` are the same bytes as Web Streams.
+ * A live, bidirectional byte connection, shaped like Deno's own: `read`, `write`,
+ * `closeWrite`, `close`. A caller that needs Web Streams wraps it with `toStreams`.
  */
 export interface Connection {
   /** Read into `buffer`; the number of bytes read, or null at EOF. */
@@ -21,8 +21,6 @@ export interface Connection {
   closeWrite(): Promise<void>;
   /** Close both directions. Safe to call twice. */
   close(): void;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   /** Who is on the other end, for logs and `IPCAT_PEER`. */
   readonly peer: string;
 }
@@ -67,12 +65,24 @@ export interface Transport<A extends Address = Address> {
   readonly scheme: string;
   /** Accepted spellings, for help text and hints. */
   readonly syntax: readonly string[];
-  /** One-line description. */
+  /** One-line description, for `--help`. */
   readonly help: string;
+  /**
+   * The address is ipcat's own stdin and stdout: `pipe` joins the other side to it, and
+   * `-e hex|base64` applies to it.
+   */
+  readonly standardStreams?: boolean;
+  /**
+   * Accepted connections have no address of their own: their `peer` is the listener's
+   * address (a Unix socket's clients are unnamed).
+   */
+  readonly unnamedPeers?: boolean;
   /** Claims a whole argument written without a scheme, such as `-`. */
   bare?(text: string): boolean;
   /** Parse the text after `scheme:` (or the whole argument it claims as bare); throw `UsageError` when malformed. */
   parse(rest: string): A;
+  /** Open a connection; absent when the transport cannot connect (`send`, `pipe`, `inspect` refuse it). */
   connect?(address: A, options: ConnectOptions): Promise<Connection>;
+  /** Listen; absent when the transport cannot listen (`serve`, `inspect LISTEN` refuse it). */
   listen?(address: A, options: ListenOptions): Promise<Listener>;
 }

@@ -199,16 +199,33 @@ function listenError(address: UnixAddress, error: unknown): unknown {
   return new Error(`Cannot listen on ${address.text}: ${error.message}`);
 }
 
+/**
+ * The address of the Unix socket at `path`, for code that has a path rather than an argument
+ * (`inspect --intercept`).
+ *
+ * @example
+ * ```ts
+ * unixAddress("/tmp/app.sock"); // { scheme: "unix", text: "unix:/tmp/app.sock", path: "/tmp/app.sock" }
+ * ```
+ */
+export function unixAddress(path: string): UnixAddress {
+  return { scheme: "unix", text: `unix:${path}`, path };
+}
+
 /** `unix:PATH`, or a bare path containing `/` or ending in `.sock`. */
 export const unixTransport: Transport<UnixAddress> = {
   scheme: "unix",
   syntax: ["unix:PATH", "PATH (containing / or ending in .sock)"],
   help: "Unix stream socket",
+  unnamedPeers: true,
+  // A bare argument is a path when it looks like one: a word followed by a colon is a
+  // scheme, so a relative path with a colon in it needs `unix:` spelled out.
+  bare: (text) => text.includes("/") || text.endsWith(".sock"),
   parse(rest) {
     if (rest === "") {
       throw new UsageError(`Cannot parse address "unix:": the path is empty`, "write unix:/tmp/app.sock");
     }
-    return { scheme: "unix", text: `unix:${rest}`, path: rest };
+    return unixAddress(rest);
   },
   connect: connectUnix,
   listen: listenUnix,

@@ -9,6 +9,7 @@
  * @module
  */
 import { FrameError, UsageError } from "../errors.ts";
+import { closest } from "../suggest.ts";
 import { lengthFamily } from "./length.ts";
 import { linesFamily } from "./lines.ts";
 import { msgpackFamily } from "./msgpack.ts";
@@ -35,7 +36,7 @@ export const MAX_FRAME_CEILING = 1024 ** 3;
 
 /**
  * Look up a framing by the name given to `-f`, e.g. `lines` or `length:varint`.
- * Throws `UsageError` naming the framings that exist.
+ * Throws `UsageError` with a "did you mean" for a near miss, else naming the framings that exist.
  */
 export function parseFraming(text: string): Framing {
   const colon = text.indexOf(":");
@@ -43,9 +44,12 @@ export function parseFraming(text: string): Framing {
   const variant = colon < 0 ? undefined : text.slice(colon + 1);
   const family = FRAMINGS.find((f) => f.name === name);
   if (!family || (variant !== undefined && family.name !== "length")) {
+    const close = family ? undefined : closest(name, FRAMINGS.map((f) => f.name));
     throw new UsageError(
       `Unknown framing "${text}"`,
-      `use one of: ${FRAMINGS.map((f) => f.name).join(", ")} (length takes :u8, :u16le, :varint, ...)`,
+      close
+        ? `did you mean ${close}${variant === undefined ? "" : `:${variant}`}?`
+        : `use one of: ${FRAMINGS.map((f) => f.name).join(", ")} (length takes :u8, :u16le, :varint, ...)`,
     );
   }
   return family.create(variant);

@@ -4,7 +4,7 @@
  *
  * @example
  * \`\`\`ts
- * const messages = conn.readable.pipeThrough(new FrameDecoderStream(parseFraming("lines")));
+ * const messages = toStreams(conn).readable.pipeThrough(new FrameDecoderStream(parseFraming("lines")));
  * \`\`\`
  * @module
  */

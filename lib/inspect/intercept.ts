@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { bindAside, unixListenerAt } from "../address/unix.ts";
+import { bindAside, unixAddress, unixListenerAt } from "../address/unix.ts";
 import {
   type FileId,
   lstatOrNull,
@@ -115,7 +115,7 @@ export async function intercept(path: string): Promise<Interception> {
     throw new UnavailableError(`Cannot intercept ${path}: nothing is listening there (a stale socket)`);
   }
   const mode = (original.mode ?? 0o600) & 0o777;
-  const address = { scheme: "unix", text: `unix:${path}`, path } as const;
+  const address = unixAddress(path);
   // Bound, and chowned, inside a private directory only this process can write: a user who
   // can write PATH's directory cannot swap the name for a symlink and have root chown their
   // pick.

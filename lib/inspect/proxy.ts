@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { connect as connectTo } from "../address/mod.ts";
+import { connect as connectTo, isUnnamedPeer } from "../address/mod.ts";
 import type { Address, Connection, Listener } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
 import { type Direction, relay } from "../pipe/relay.ts";
@@ -107,12 +107,6 @@ class WatchedConnection implements Connection {
   close(): void {
     this.#inner.close();
   }
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#inner.readable;
-  }
-  get writable(): WritableStream<Uint8Array> {
-    return this.#inner.writable;
-  }
   get peer(): string {
     return this.#inner.peer;
   }
@@ -158,7 +152,7 @@ export class InspectProxy {
     session.busy = true;
     const { id, conn: client } = session;
     const { events, recorder, target, count, listening } = this.#options;
-    const from = client.peer.startsWith("unix:") && listening ? listening : client.peer;
+    const from = isUnnamedPeer(client.peer) && listening ? listening : client.peer;
     this.#live.add(client);
     let upstream: Connection | undefined;
     try {
