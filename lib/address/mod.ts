@@ -12,12 +12,15 @@
 import { UsageError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { execTransport } from "./exec.ts";
+import { MESSAGE_FRAMING } from "./_message_stream.ts";
+import type { Framing } from "../framing/types.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
 import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 import { unixTransport } from "./unix.ts";
 
+export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
 export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 export { unixAddress } from "./unix.ts";
 
@@ -83,6 +86,30 @@ export function transportOf(address: Address): Transport {
 /** Is `address` ipcat's own stdin and stdout (`-`)? */
 export function isStandardStreams(address: Address): boolean {
   return transportOf(address).standardStreams === true;
+}
+
+/** Does `address` carry whole messages, with no framing of its own to choose? */
+export function carriesMessages(address: Address): boolean {
+  return transportOf(address).messages === true;
+}
+
+/**
+ * The framing to read and write `address` with: `chosen` (the `-f`/`--from`/`--to` name, parsed
+ * by the caller) for byte streams; for a message transport its own `MESSAGE_FRAMING`, and a
+ * usage error if the user chose one (`flag` names the option for the error).
+ */
+export function framingFor(
+  address: Address,
+  chosen: { framing: Framing; given: boolean; flag: string },
+): Framing {
+  if (!carriesMessages(address)) return chosen.framing;
+  if (chosen.given) {
+    throw new UsageError(
+      `${chosen.flag} does not apply to ${address.text}: ${address.scheme}: carries whole messages`,
+      `drop ${chosen.flag}; each ${address.scheme} message is one message`,
+    );
+  }
+  return MESSAGE_FRAMING;
 }
 
 /**

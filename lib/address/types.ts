@@ -77,6 +77,12 @@ export interface Transport<A extends Address = Address> {
    * address (a Unix socket's clients are unnamed).
    */
   readonly unnamedPeers?: boolean;
+  /**
+   * It carries whole messages (datagrams, WebSocket messages), not a byte stream: its
+   * connections are `MessageStream`s, read and written with their own framing
+   * (`MESSAGE_FRAMING`), and `-f` does not apply to it (see `framingFor`).
+   */
+  readonly messages?: boolean;
   /** Claims a whole argument written without a scheme, such as `-`. */
   bare?(text: string): boolean;
   /** Parse the text after `scheme:` (or the whole argument it claims as bare); throw `UsageError` when malformed. */
