@@ -1,3 +1,14 @@
+/**
+ * Durations as flags take them (`--timeout 5s`, `--wait 250ms`).
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./duration.ts";
+ *
+ * parseDuration("1.5h"); // 5400000
+ * ```
+ * @module
+ */
 import { UsageError } from "./errors.ts";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -8,6 +19,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
  *
  * @example
  * ```ts
+ * import { parseDuration } from "./duration.ts";
+ *
  * parseDuration("250ms"); // 250
  * ```
  */

@@ -3,11 +3,16 @@
  * service managers) and SIGHUP (the terminal went away). Without a listener the runtime
  * dies at once, leaving socket files, replies in flight and child processes behind.
  *
- * @example
+ * @example Work that a signal stops in order; the trap says which signal it was
  * ```ts
- * using trap = trapSignals((signal) => server.stop());
- * await server.run(handle);
- * if (trap.caught === "SIGINT") console.log("interrupted");
+ * import { interruption, trapSignals } from "./signals.ts";
+ *
+ * const stop = new AbortController();
+ * {
+ *   using trap = trapSignals(() => stop.abort());
+ *   await new Promise((resolve) => setTimeout(resolve, 10)); // the work; Ctrl-C aborts `stop`
+ *   if (trap.caught) throw interruption(trap.caught); // exit 130, 143 or 129
+ * } // listeners removed: the next Ctrl-C kills the process again
  * ```
  * @module
  */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 
 /** The binary every end-to-end test drives. */
-export const IPCAT = new URL("../bin/ipcat", import.meta.url).pathname;
+export const IPCAT: string = new URL("../bin/ipcat", import.meta.url).pathname;
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -24,16 +24,23 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 
 /** What a finished command printed and returned. */
 export interface Result {
+  /** Exit code. */
   code: number;
+  /** stdout as UTF-8 text. */
   stdout: string;
+  /** stderr as UTF-8 text. */
   stderr: string;
+  /** stdout as it was, for binary output. */
   stdoutBytes: Uint8Array;
 }
 
 /** Options for {@linkcode run}. */
 export interface RunOptions {
+  /** Fed to stdin, which is then closed. @default {""} */
   stdin?: string | Uint8Array;
+  /** Variables added to the inherited environment. */
   env?: Record<string, string>;
+  /** Working directory. */
   cwd?: string;
 }
 
@@ -71,10 +78,13 @@ export function ipcat(args: string[], options: RunOptions = {}): Promise<Result>
 
 /** Read lines from a stream as they come, keeping all of them. */
 export class LineCollector {
+  /** Every complete line so far (and a last unterminated one once the stream ends). */
   lines: string[] = [];
   #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  /** Resolves once the stream has ended. */
   done: Promise<void>;
 
+  /** Start reading `stream` now. */
   constructor(stream: ReadableStream<Uint8Array>) {
     this.done = (async () => {
       let buffered = "";
@@ -103,6 +113,7 @@ export class LineCollector {
     });
   }
 
+  /** All lines so far, joined with `\n`. */
   get text(): string {
     return this.lines.join("\n");
   }
@@ -110,10 +121,13 @@ export class LineCollector {
 
 /** A running `ipcat serve` (or other long-running process) with its output collected. */
 export interface Running extends AsyncDisposable {
+  /** The process. */
   child: Deno.ChildProcess;
   /** Address from the `listening on` line. */
   address: string;
+  /** Its stdout, collected as it comes. */
   stdout: LineCollector;
+  /** Its stderr, collected as it comes. */
   stderr: LineCollector;
   /** Send a signal and wait for exit. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
@@ -124,7 +138,7 @@ export function spawn(
   cmd: string,
   args: string[],
   options: { stdin?: "piped" | "null"; env?: Record<string, string> } = {},
-) {
+): Deno.ChildProcess {
   return new Deno.Command(cmd, {
     args,
     stdin: options.stdin ?? "null",

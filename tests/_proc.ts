@@ -78,6 +78,7 @@ export class ConnLines {
   #conn: Deno.Conn;
   #buffered = "";
   #buffer = new Uint8Array(65536);
+  /** Read lines from `conn` (the caller still owns and closes it). */
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
   }

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { escapeText, parseEscapes } from "./escapes.ts";
+ *
  * parseEscapes("a\\tb\\x00"); // bytes 61 09 62 00
  * escapeText(new TextEncoder().encode("hi\n")); // "hi\\n"
  * ```

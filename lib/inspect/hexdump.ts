@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { hexdump } from "./hexdump.ts";
+ *
  * hexdump(new TextEncoder().encode("hi\n"));
  * // ["00000000  68 69 0a                                          |hi.|", "00000003"]
  * ```

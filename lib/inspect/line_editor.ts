@@ -3,9 +3,14 @@
  * garbling the line being typed: {@linkcode PlainLines} for a pipe, {@linkcode LineEditor}
  * for a terminal (prompt, left/right, backspace, up/down history, Ctrl-C, Ctrl-D).
  *
- * @example
+ * @example Lines from a pipe (here, a file's bytes), each answered on its own line
  * ```ts
- * const input = new PlainLines(Deno.stdin, (text) => console.log(text));
+ * import { PlainLines } from "./line_editor.ts";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "one\ntwo\n");
+ * using file = await Deno.open(path);
+ * const input = new PlainLines(file, (text) => console.log(text.trimEnd()));
  * for (let line; (line = await input.next()) !== null;) input.print(`typed ${line}\n`);
  * ```
  * @module
@@ -16,6 +21,7 @@ import { READ_SIZE } from "../messages.ts";
 
 /** Anything readable like `Deno.stdin`. */
 export interface ByteReader {
+  /** Read into `buffer`; the number of bytes read, or null at EOF. */
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
@@ -38,6 +44,7 @@ export class PlainLines implements LineSource {
   #eof = false;
   #td = new TextDecoder();
 
+  /** Lines of at most `maxLine` bytes from `input`; output goes to `write` as is. */
   constructor(input: ByteReader, write: (text: string) => void, maxLine = 64 * 1024 * 1024) {
     this.#input = input;
     this.#write = write;
@@ -65,6 +72,7 @@ export class PlainLines implements LineSource {
 
 /** Options for {@linkcode LineEditor}. */
 export interface LineEditorOptions {
+  /** Shown before the line being typed. */
   prompt: string;
   /** Switch the terminal's raw mode (`Deno.stdin.setRaw`). */
   setRaw: (raw: boolean) => void;
@@ -92,6 +100,7 @@ export class LineEditor implements LineSource {
   #raw = false;
   #eof = false;
 
+  /** Keys from `input` (a terminal), echo and output to `write`; raw mode starts at the first `next()`. */
   constructor(input: ByteReader, write: (text: string) => void, options: LineEditorOptions) {
     this.#input = input;
     this.#write = write;

@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { LogQueue } from "./log_queue.ts";
+ *
  * const queue = new LogQueue(Deno.stdout, (e) => JSON.stringify(e) + "\n");
  * queue.push({ kind: "note", t: Date.now(), text: "hello" });
  * await queue.close();
@@ -45,6 +47,7 @@ export class LogQueue {
   /** Data events dropped so far. */
   skipped = 0;
 
+  /** Events are formatted by `format` and written to `out` whole, in order. */
   constructor(out: PartialWriter, format: (event: InspectEvent) => Formatted, options: LogQueueOptions = {}) {
     this.#out = out;
     this.#format = format;

@@ -58,11 +58,21 @@ Deno.test("LogQueue never waits for a stuck writer: drops data events and says h
 });
 
 Deno.test("LogQueue stops quietly when its reader is gone", async () => {
-  const queue = new LogQueue({ write: () => Promise.reject(new Deno.errors.BrokenPipe()) }, format);
+  let writes = 0;
+  const queue = new LogQueue({
+    write: () => {
+      writes++;
+      return Promise.reject(new Deno.errors.BrokenPipe());
+    },
+  }, format);
   queue.push(data(1));
+  // Quietly: close() resolves instead of rethrowing the broken pipe.
   await queue.close();
+  assert.equal(writes, 1);
+  // Stopped: nothing more is written to a reader that left.
   queue.push(data(2));
   await queue.close();
+  assert.equal(writes, 1);
 });
 
 Deno.test("LogQueue: events queued during a write wait for the next delay, not for the write", async () => {

@@ -1,5 +1,6 @@
 /**
- * `--record FILE`: every event as one JSON Lines object, in the SPEC's format
+ * `--record FILE`: every event as one JSON Lines object, in the format README's "Recording"
+ * section promises:
  * `{"t":<epoch ms>,"conn":<id>,"event":"open"|"data"|"close","dir":"c2s"|"s2c","data":<base64>}`.
  *
  * Events are queued in order and written by one loop, each batch as soon as the previous
@@ -9,7 +10,9 @@
  *
  * @example
  * ```ts
- * const recorder = await Recorder.open("/tmp/trace.jsonl");
+ * import { Recorder } from "./recorder.ts";
+ *
+ * const recorder = await Recorder.open(`${await Deno.makeTempDir()}/trace.jsonl`);
  * recorder.opened(1);
  * recorder.data(1, "c2s", new TextEncoder().encode("hi"));
  * await recorder.close();
@@ -42,6 +45,7 @@ export class Recorder {
   #failed = false;
   #drained: PromiseWithResolvers<void> | null = null;
 
+  /** Record to `out` (closed by {@linkcode Recorder.close} when it can be). */
   constructor(out: PartialWriter & { close?(): void }, options: RecorderOptions = {}) {
     this.#out = out;
     this.#highWater = options.highWater ?? 16 * 1024 * 1024;

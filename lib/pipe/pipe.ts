@@ -6,10 +6,25 @@
  * directions are done (or as `options.end` says). A peer that goes away while bytes are held
  * for it is a `DeliveryError`, after everything the other side sent has been written.
  *
- * @example
+ * @example Lines on one side, length-prefixed messages on the other
  * ```ts
- * // stdin lines ↔ a length-prefixed server
- * await pipe(stdio, conn, { from: parseFraming("lines"), to: parseFraming("length") });
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { pipe } from "./pipe.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const [lineSide, lengthSide] = [parseAddress(`unix:${dir}/l.sock`), parseAddress(`unix:${dir}/n.sock`)];
+ * const [lineListener, lengthListener] = [await listen(lineSide), await listen(lengthSide)];
+ * const [client, server] = [await connect(lineSide), await connect(lengthSide)];
+ * const [a, b] = [await lineListener.accept(), await lengthListener.accept()];
+ * const piping = pipe(a, b, { from: parseFraming("lines"), to: parseFraming("length") });
+ * await client.write(new TextEncoder().encode("hi\n"));
+ * await client.closeWrite();
+ * const buffer = new Uint8Array(16);
+ * await server.read(buffer); // [0, 0, 0, 2, 104, 105]: "hi" with a 4-byte length
+ * await server.closeWrite();
+ * console.log(await piping); // { forward: { bytes: 6, messages: 1 }, backward: { bytes: 0, messages: 0 } }
+ * for (const c of [a, b, client, server, lineListener, lengthListener]) c.close();
  * ```
  * @module
  */
@@ -37,7 +52,9 @@ export interface PipeOptions {
 
 /** What moved each way: bytes written on, and messages (0 on a raw relay). */
 export interface PipeTotals {
+  /** a → b: bytes written on b, messages encoded for it. */
   forward: { bytes: number; messages: number };
+  /** b → a: bytes written on a, messages encoded for it. */
   backward: { bytes: number; messages: number };
 }
 

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { Meter } from "./progress.ts";
+ *
  * const meter = new Meter(["- > unix:/tmp/a.sock", "unix:/tmp/a.sock > -"]);
  * meter.add("forward", 65536);
  * meter.sample(); // "- > unix:/tmp/a.sock 65.5 kB 12.1 MB/s | unix:/tmp/a.sock > - 0 B 0 B/s"

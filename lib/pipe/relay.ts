@@ -2,9 +2,24 @@
  * Moving bytes between two connections both ways, with half-close: the core of `pipe`
  * and of `inspect`'s proxy.
  *
- * @example
+ * @example Each side half-closes in turn; the relay ends when both directions are done
  * ```ts
- * const totals = await relay(client, server); // { forward: 1234, backward: 56 }
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { relay } from "./relay.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const [front, back] = [parseAddress(`unix:${dir}/front.sock`), parseAddress(`unix:${dir}/back.sock`)];
+ * const [frontListener, backListener] = [await listen(front), await listen(back)];
+ * const [client, server] = [await connect(front), await connect(back)];
+ * const [a, b] = [await frontListener.accept(), await backListener.accept()];
+ * const relaying = relay(a, b);
+ * await client.write(new TextEncoder().encode("ping"));
+ * await client.closeWrite();
+ * await server.read(new Uint8Array(4)); // "ping"
+ * await server.write(new TextEncoder().encode("pong!"));
+ * await server.closeWrite();
+ * console.log(await relaying); // { forward: 4, backward: 5 }
+ * for (const c of [a, b, client, server, frontListener, backListener]) c.close();
  * ```
  * @module
  */
@@ -33,7 +48,9 @@ export interface RelayOptions {
 
 /** Bytes moved in each direction. */
 export interface RelayTotals {
+  /** a → b. */
   forward: number;
+  /** b → a. */
   backward: number;
 }
 
@@ -111,7 +128,9 @@ export async function pump(
  * quietly.
  */
 export interface EndRule {
+  /** `"strict"` or `"interactive"`, as above. */
   mode: "strict" | "interactive";
+  /** a is stdout: its reader leaving ends the relay quietly. */
   aReaderMayLeave?: boolean;
 }
 

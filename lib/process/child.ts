@@ -6,6 +6,17 @@
  * (Deno's `detached`, a setsid) and signals the group; it costs a fork of the whole runtime,
  * ~2 ms per spawn, so the per-message path instead records the child's process tree from
  * `/proc` when it terminates it and signals each process in it.
+ *
+ * @example
+ * ```ts
+ * import { Child } from "./child.ts";
+ *
+ * const child = new Child(["sh", "-c", "sleep 9 & sleep 9"], { stderr: "inherit" });
+ * child.terminate("not needed"); // SIGTERM to sh and both sleeps; SIGKILL 1 s later if need be
+ * await child.process.stdin.close();
+ * await child.process.stdout.cancel();
+ * console.log((await child.status).signal); // "SIGTERM"
+ * ```
  * @module
  */
 
@@ -14,6 +25,7 @@ export const KILL_GRACE_MS = 1000;
 
 /** Options for {@linkcode Child}. */
 export interface ChildOptions {
+  /** Variables added to the inherited environment. */
   env?: Record<string, string>;
   /** Where its stderr goes: piped (the caller forwards it) or ipcat's own. @default {"piped"} */
   stderr?: "piped" | "inherit";
@@ -29,6 +41,7 @@ interface Seen {
 
 /** A spawned child with piped stdio that can be terminated with all it started. */
 export class Child {
+  /** The process itself: its piped stdin, stdout and (unless inherited) stderr. */
   readonly process: Deno.ChildProcess;
   /** Resolves once the child has exited and been reaped. */
   readonly status: Promise<Deno.CommandStatus>;
@@ -39,6 +52,7 @@ export class Child {
   #killTimer: ReturnType<typeof setTimeout> | undefined;
   #tree: Seen[] = [];
 
+  /** Spawn `argv` now (`argv[0]` as found by `parseProgram`); throws if it cannot start. */
   constructor(argv: readonly string[], options: ChildOptions) {
     this.#ownGroup = options.ownGroup ?? false;
     this.process = new Deno.Command(argv[0], {
@@ -57,6 +71,7 @@ export class Child {
     });
   }
 
+  /** Its process id. */
   get pid(): number {
     return this.process.pid;
   }

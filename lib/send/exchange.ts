@@ -2,9 +2,32 @@
  * One client exchange: send messages, half-close, read replies. What `send` does once
  * connected.
  *
- * @example
+ * @example Two messages to an echo server, two replies back
  * ```ts
- * await exchange(conn, { framing, maxFrame, batches: [[hello]], onReplies: print });
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { exchange } from "./exchange.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/echo.sock`);
+ * const listener = await listen(address);
+ * const echoing = (async () => {
+ *   const conn = await listener.accept();
+ *   const buffer = new Uint8Array(1024);
+ *   for (let n; (n = await conn.read(buffer)) !== null;) await conn.write(buffer.subarray(0, n));
+ *   conn.close();
+ * })();
+ * const conn = await connect(address);
+ * const te = new TextEncoder();
+ * const totals = await exchange(conn, {
+ *   framing: parseFraming("lines"),
+ *   maxFrame: 1 << 24,
+ *   batches: [[te.encode("hello"), te.encode("world")]],
+ *   onReplies: (replies) => replies.forEach((reply) => console.log(new TextDecoder().decode(reply))),
+ * });
+ * console.log(totals); // { sent: 2, received: 2 }
+ * conn.close();
+ * await echoing;
+ * listener.close();
  * ```
  * @module
  */
@@ -17,7 +40,9 @@ import { isPeerGone } from "../pipe/relay.ts";
 
 /** Options for {@linkcode exchange}. */
 export interface ExchangeOptions {
+  /** How messages are framed both ways. */
   framing: Framing;
+  /** Largest reply accepted, in bytes. */
   maxFrame: number;
   /** The messages to send, in batches (one write per batch). */
   batches: AsyncIterable<Uint8Array[]> | Iterable<Uint8Array[]>;
@@ -33,7 +58,9 @@ export interface ExchangeOptions {
 
 /** Messages written and replies read. */
 export interface ExchangeTotals {
+  /** Messages written. */
   sent: number;
+  /** Replies read. */
   received: number;
 }
 

@@ -1,3 +1,21 @@
+/**
+ * `send --wait`: connecting to a server that may not be up yet.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "../address/mod.ts";
+ * import { UnavailableError } from "../errors.ts";
+ * import { connectWithWait } from "./retry.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/nobody.sock`);
+ * try {
+ *   await connectWithWait(address, 100);
+ * } catch (error) {
+ *   console.log(error instanceof UnavailableError); // true, after 100 ms of retries
+ * }
+ * ```
+ * @module
+ */
 import type { Address, Connection, ConnectOptions } from "../address/types.ts";
 import { connect } from "../address/mod.ts";
 import { UnavailableError } from "../errors.ts";

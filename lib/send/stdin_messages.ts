@@ -1,5 +1,22 @@
 /**
  * Turning stdin into messages for `send` (and `inspect`): one per line, or all of it as one.
+ *
+ * @example
+ * ```ts
+ * import { readAll } from "./stdin_messages.ts";
+ *
+ * const text = new TextEncoder().encode("one message\nwith two lines\n");
+ * let given = false;
+ * const source = {
+ *   read(buffer: Uint8Array): Promise<number | null> {
+ *     if (given) return Promise.resolve(null);
+ *     given = true;
+ *     buffer.set(text);
+ *     return Promise.resolve(text.length);
+ *   },
+ * };
+ * console.log((await readAll(source)).length); // 27
+ * ```
  * @module
  */
 import { concatBytes } from "../bytes.ts";
@@ -9,6 +26,7 @@ import { READ_SIZE } from "../messages.ts";
 
 /** Anything readable like `Deno.stdin`. */
 export interface ByteSource {
+  /** Read into `buffer`; the number of bytes read, or null at EOF. */
   read(buffer: Uint8Array): Promise<number | null>;
 }
 

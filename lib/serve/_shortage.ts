@@ -5,8 +5,17 @@
  *
  * @example
  * ```ts
- * const spawning = new ShortageBackoff({ log, failed: "cannot start handler", waiting: "messages wait", recovered: "starting handlers again" });
- * const child = await spawning.run(() => new Child(argv, {}), signal);
+ * import { ShortageBackoff } from "./_shortage.ts";
+ *
+ * const opening = new ShortageBackoff({
+ *   log: (level, line) => console.error(level, line),
+ *   failed: "cannot open /dev/null",
+ *   waiting: "work waits",
+ *   recovered: "opening files again",
+ * });
+ * // Retried every 100 ms while EMFILE/ENFILE/ENOMEM/…; undefined once the signal aborts.
+ * const file = await opening.run(() => Deno.openSync("/dev/null"), AbortSignal.timeout(5000));
+ * file?.close();
  * ```
  * @module
  */
@@ -32,6 +41,7 @@ export function shortageOf(error: unknown): string | null {
 
 /** Options for {@linkcode ShortageBackoff}. */
 export interface ShortageBackoffOptions {
+  /** Receives one line when an episode starts and one when it ends. */
   log: (level: LogLevel, line: string) => void;
   /** What failed: `accept failed`, `cannot start handler`. */
   failed: string;
@@ -46,6 +56,7 @@ export class ShortageBackoff {
   #options: ShortageBackoffOptions;
   #short = false;
 
+  /** One backoff per kind of operation, so one episode logs once however many callers wait. */
   constructor(options: ShortageBackoffOptions) {
     this.#options = options;
   }
@@ -101,6 +112,7 @@ export class DescriptorReserve {
   #size: number;
   #files: Deno.FsFile[] = [];
 
+  /** Hold `size` descriptors back now (as many as are free). */
   constructor(size: number) {
     this.#size = size;
     this.fill();
@@ -130,6 +142,7 @@ export class DescriptorReserve {
     while (!this.fill() && !signal?.aborted) await sleep(SHORTAGE_BACKOFF_MS, signal);
   }
 
+  /** Close the held descriptors. */
   [Symbol.dispose](): void {
     this.release();
   }

@@ -1,6 +1,19 @@
 /**
  * A counting semaphore: `--jobs` across connections, and the per-connection window of
  * messages in flight. Waiters are served first come, first served.
+ *
+ * @example
+ * ```ts
+ * import { Slots } from "./_slots.ts";
+ *
+ * const jobs = new Slots(2);
+ * await jobs.acquire();
+ * try {
+ *   // at most two of these run at once
+ * } finally {
+ *   jobs.release();
+ * }
+ * ```
  * @module
  */
 
@@ -10,6 +23,7 @@ export class Slots {
   #waiters: (() => void)[] = [];
   #open = true;
 
+  /** `size` slots, all free. */
   constructor(size: number) {
     this.#free = size;
   }

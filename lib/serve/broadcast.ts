@@ -6,10 +6,27 @@
  * stays full with nothing written for a grace period is slow, and gets the `slow` policy.
  * Memory stays bounded by clients × queue bytes (+ one write batch each).
  *
- * @example
+ * @example Two clients: what one sends, the other receives
  * ```ts
- * const hub = new BroadcastHub({ framing, maxFrame: 1 << 24, queue: 1024, queueBytes: 1 << 24, log });
- * await server.run((session) => hub.join(session));
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { BroadcastHub } from "./broadcast.ts";
+ * import { Server } from "./server.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/hub.sock`);
+ * const server = new Server(await listen(address), { log: () => {} });
+ * const hub = new BroadcastHub({ framing: parseFraming("lines"), maxFrame: 1 << 24, log: () => {} });
+ * const serving = server.run((session) => hub.join(session));
+ * const alice = await connect(address);
+ * const bob = await connect(address);
+ * while (hub.size < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+ * await alice.write(new TextEncoder().encode("hello\n"));
+ * const buffer = new Uint8Array(16);
+ * const n = await bob.read(buffer); // "hello\n"
+ * alice.close();
+ * bob.close();
+ * server.stop();
+ * await serving;
  * ```
  * @module
  */
@@ -26,7 +43,9 @@ export const SLOW_POLICIES: readonly SlowPolicy[] = ["disconnect", "block", "dro
 
 /** Options for {@linkcode BroadcastHub}. */
 export interface BroadcastOptions {
+  /** How messages are cut from each client and framed to the others. */
   framing: Framing;
+  /** Largest message accepted from a client, in bytes. */
   maxFrame: number;
   /** Messages a client may have waiting (counting the ones being written). @default {1024} */
   queue?: number;
@@ -39,6 +58,7 @@ export interface BroadcastOptions {
   slow?: SlowPolicy;
   /** How long senders wait for a full client that writes nothing before it counts as slow. @default {1000} */
   grace?: number;
+  /** Receives log lines (slow clients, drops, departures). */
   log: (level: LogLevel, line: string) => void;
   /** Admit `n` messages against `--count`; returns how many may be relayed. */
   take?: (n: number) => number;
@@ -143,6 +163,7 @@ export class BroadcastHub {
   /** Senders waiting for room; called whenever a queue shrinks or a member leaves. */
   #roomWaiters: (() => void)[] = [];
 
+  /** A hub with no clients yet; {@linkcode BroadcastHub.join} adds one. */
   constructor(options: BroadcastOptions) {
     this.#options = options;
     this.#limit = options.queue ?? DEFAULT_QUEUE;

@@ -6,9 +6,25 @@
  * has exited the connection closes. A client that went away (a write or read fails) gets
  * CMD terminated, as does a stopping server. CMD is always waited for: no zombies.
  *
- * @example
+ * @example One client, bridged to `tr a-z A-Z`
  * ```ts
- * await server.run((session) => execSession(session, { argv: ["/bin/cat"], log }));
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseProgram } from "../process/command_line.ts";
+ * import { execSession } from "./exec.ts";
+ * import { Server } from "./server.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/exec.sock`);
+ * const server = new Server(await listen(address), { log: () => {} });
+ * const argv = parseProgram("tr a-z A-Z");
+ * const serving = server.run((session) => execSession(session, { argv, log: () => {} }));
+ * const client = await connect(address);
+ * await client.write(new TextEncoder().encode("hi\n"));
+ * await client.closeWrite();
+ * const buffer = new Uint8Array(8);
+ * const n = await client.read(buffer); // "HI\n" (a small reply arrives in one read)
+ * client.close();
+ * server.stop();
+ * await serving;
  * ```
  * @module
  */
@@ -22,6 +38,7 @@ import type { LogLevel, Session } from "./server.ts";
 export interface ExecOptions {
   /** CMD's argv, `argv[0]` already resolved (see `parseProgram`). */
   argv: readonly string[];
+  /** Receives log lines; one backoff (one "cannot start" line per episode) per function. */
   log: (level: LogLevel, line: string) => void;
 }
 

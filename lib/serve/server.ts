@@ -2,10 +2,23 @@
  * The accept loop every `serve` mode shares: concurrency limits, graceful stop, message
  * counting. What happens on a connection is the mode's business.
  *
- * @example
+ * @example A server that answers its first client, then stops (`count: 1`)
  * ```ts
- * const server = new Server(listener, { log: () => {} });
- * await server.run(async (session) => { session.conn.close(); });
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { Server } from "./server.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/a.sock`);
+ * const server = new Server(await listen(address), { log: () => {}, count: 1 });
+ * const serving = server.run(async (session) => {
+ *   await session.conn.write(new TextEncoder().encode("hi\n"));
+ *   server.take(1);
+ * });
+ * const client = await connect(address);
+ * const buffer = new Uint8Array(8);
+ * const n = await client.read(buffer);
+ * client.close();
+ * await serving;
+ * console.log(new TextDecoder().decode(buffer.subarray(0, n ?? 0))); // "hi\n"
  * ```
  * @module
  */
@@ -17,6 +30,7 @@ import { isPeerGone } from "../pipe/relay.ts";
 export interface Session {
   /** Connection id: 1, 2, 3… in accept order. */
   readonly id: number;
+  /** The accepted connection; the server closes it once the handler returns. */
   readonly conn: Connection;
   /** Aborted when the server stops: finish the current batch, then return. */
   readonly stopping: AbortSignal;
@@ -51,6 +65,7 @@ export class Server {
   #counted = 0;
   #slotFreed: (() => void) | null = null;
 
+  /** Serve `listener` (owned from now on: {@linkcode Server.stop} closes it). */
   constructor(listener: Listener, options: ServerOptions) {
     this.#listener = listener;
     this.#options = options;
