@@ -19,8 +19,14 @@ import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
-import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
-import { describe } from "./lib/serve/server.ts";
+import {
+  describe,
+  FrameError,
+  InterruptedError,
+  TimeoutError,
+  UnavailableError,
+  UsageError,
+} from "./lib/errors.ts";
 
 export const VERSION = "0.1.0";
 

@@ -5,7 +5,7 @@
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
 import { MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
-import type { LogLevel } from "../lib/serve/server.ts";
+import type { Log } from "../lib/log.ts";
 
 /** Flags every command accepts. */
 export interface CommonFlags {
@@ -83,7 +83,7 @@ export const commonAliases = { q: "quiet", v: "verbose", f: "framing", e: "encod
 const te = new TextEncoder();
 
 /** A stderr log that honours -q and -v. Lines start with `ipcat: `. */
-export function stderrLog(flags: CommonFlags): (level: LogLevel, line: string) => void {
+export function stderrLog(flags: CommonFlags): Log {
   return (level, line) => {
     if (flags.quiet && level !== "error") return;
     if (!flags.verbose && level === "verbose") return;

@@ -6,7 +6,7 @@
 import { connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { UsageError } from "../lib/errors.ts";
+import { describe, UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { intercept, type Interception, restoreAside } from "../lib/inspect/intercept.ts";
@@ -18,7 +18,7 @@ import { InspectProxy } from "../lib/inspect/proxy.ts";
 import { Recorder } from "../lib/inspect/recorder.ts";
 import { runSession } from "../lib/inspect/session.ts";
 import { writeAllSync } from "../lib/messages.ts";
-import { describe } from "../lib/serve/server.ts";
+
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,

@@ -11,8 +11,7 @@
 import type { Connection } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
 import { writeAll } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
-import { describe } from "../serve/server.ts";
+import { describe, isPeerGone } from "../errors.ts";
 import { asText, type Formatted, type InspectEvent } from "./log_format.ts";
 import type { LineSource } from "./line_editor.ts";
 import { MessageCutter } from "./message_cutter.ts";
