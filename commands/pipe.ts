@@ -4,7 +4,6 @@
  */
 import { connect, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
-import { ExecConnection } from "../lib/address/exec.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
@@ -121,7 +120,7 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
   const conns: Connection[] = [];
   try {
     const run = async () => {
-      const tls = await connectOptions(flags);
+      const tls = { ...await connectOptions(flags), log };
       const left = await connect(a, tls);
       conns.push(left);
       const right = await connect(b, tls);
@@ -156,14 +155,8 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
       }
     }
     if (flags.verbose || (flags.progress && !flags.quiet)) log("error", meter.summary());
-    for (const conn of conns) conn.close();
-    for (const conn of conns) {
-      if (conn instanceof ExecConnection) {
-        // close() sent SIGTERM; Child escalates to SIGKILL for one that ignores it.
-        const status = await conn.exited;
-        if (status.code !== 0) log("verbose", `${conn.peer} exited with ${status.signal ?? status.code}`);
-      }
-    }
+    // Both at once: an exec: child is terminated and reaped while the other side closes.
+    await Promise.all(conns.map((conn) => conn.close()));
   }
   return 0;
 }
