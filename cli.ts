@@ -19,6 +19,7 @@ import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
+import { denoStdio, type Stdio } from "./commands/stdio.ts";
 import {
   describe,
   FrameError,
@@ -55,10 +56,13 @@ function errorLine(error: unknown): string {
 
 let exitCode: number | undefined;
 
-/** Wrap a command so its returned exit code reaches the entry point. */
-function command<F, A extends unknown[]>(impl: (flags: F, ...args: A) => Promise<number>) {
+/**
+ * Wrap a command so it gets the process's standard streams and its returned exit code
+ * reaches the entry point.
+ */
+function command<F, A extends unknown[]>(impl: (io: Stdio, flags: F, ...args: A) => Promise<number>) {
   return async function (this: CommandContext, flags: F, ...args: A): Promise<void> {
-    exitCode = await impl(flags, ...args);
+    exitCode = await impl(denoStdio, flags, ...args);
   };
 }
 
