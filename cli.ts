@@ -20,8 +20,15 @@ import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
 import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
-import { FrameError, InterruptedError, TimeoutError, UnavailableError, UsageError } from "./lib/errors.ts";
-import { describe } from "./lib/serve/server.ts";
+import { denoStdio, type Stdio } from "./commands/stdio.ts";
+import {
+  describe,
+  FrameError,
+  InterruptedError,
+  TimeoutError,
+  UnavailableError,
+  UsageError,
+} from "./lib/errors.ts";
 
 export const VERSION = "0.1.0";
 
@@ -50,10 +57,13 @@ function errorLine(error: unknown): string {
 
 let exitCode: number | undefined;
 
-/** Wrap a command so its returned exit code reaches the entry point. */
-function command<F, A extends unknown[]>(impl: (flags: F, ...args: A) => Promise<number>) {
+/**
+ * Wrap a command so it gets the process's standard streams and its returned exit code
+ * reaches the entry point.
+ */
+function command<F, A extends unknown[]>(impl: (io: Stdio, flags: F, ...args: A) => Promise<number>) {
   return async function (this: CommandContext, flags: F, ...args: A): Promise<void> {
-    exitCode = await impl(flags, ...args);
+    exitCode = await impl(denoStdio, flags, ...args);
   };
 }
 

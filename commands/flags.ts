@@ -6,7 +6,8 @@ import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import { type FramingFamily, FRAMINGS, MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
-import type { LogLevel } from "../lib/serve/server.ts";
+import type { Log } from "../lib/log.ts";
+import type { OutputLike } from "./stdio.ts";
 
 /** Flags every command accepts. */
 export interface CommonFlags {
@@ -91,12 +92,12 @@ export const commonAliases = { q: "quiet", v: "verbose", f: "framing", e: "encod
 const te = new TextEncoder();
 
 /** A stderr log that honours -q and -v. Lines start with `ipcat: `. */
-export function stderrLog(flags: CommonFlags): (level: LogLevel, line: string) => void {
+export function stderrLog(flags: CommonFlags, stderr: Pick<OutputLike, "writeSync">): Log {
   return (level, line) => {
     if (flags.quiet && level !== "error") return;
     if (!flags.verbose && level === "verbose") return;
     try {
-      Deno.stderr.writeSync(te.encode(`ipcat: ${line}\n`));
+      stderr.writeSync(te.encode(`ipcat: ${line}\n`));
     } catch {
       // stderr gone: nothing useful left to do with a log line.
     }

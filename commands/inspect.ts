@@ -3,22 +3,21 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { connect, listen, parseAddress, unixAddress } from "../lib/address/mod.ts";
-import type { Listener } from "../lib/address/types.ts";
+import { connect, listen, parseAddress } from "../lib/address/mod.ts";
+import type { Address, Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
-import { UsageError } from "../lib/errors.ts";
+import { describe, UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
-import { intercept, type Interception, restoreAside } from "../lib/inspect/intercept.ts";
+import { Interception, restoreAside } from "../lib/inspect/intercept.ts";
 import { parseEscapes } from "../lib/inspect/escapes.ts";
-import { LineEditor, PlainLines } from "../lib/inspect/line_editor.ts";
 import { eventFormatter, VIEW_FORMATS, type ViewFormat } from "../lib/inspect/log_format.ts";
 import { LogQueue } from "../lib/inspect/log_queue.ts";
 import { InspectProxy } from "../lib/inspect/proxy.ts";
 import { Recorder } from "../lib/inspect/recorder.ts";
-import { runSession } from "../lib/inspect/session.ts";
-import { writeAllSync } from "../lib/messages.ts";
-import { describe } from "../lib/serve/server.ts";
+import { startSession } from "../lib/inspect/session.ts";
+import type { Log } from "../lib/log.ts";
+
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
@@ -30,6 +29,7 @@ import {
   parseCount,
   stderrLog,
 } from "./flags.ts";
+import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
 export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
@@ -106,12 +106,13 @@ function parseViewFormat(text: string): ViewFormat {
 
 /** `inspect ADDR`: an interactive (or scripted) session; resolves to the exit code. */
 async function session(
+  io: Stdio,
   flags: InspectFlags,
   address: string | undefined,
   framing: Framing,
   encoding: Encoding,
   formatter: ReturnType<typeof eventFormatter>,
-  log: ReturnType<typeof stderrLog>,
+  log: Log,
 ): Promise<number> {
   const framingName = framing.name;
   if (address === undefined) {
@@ -130,42 +131,28 @@ async function session(
   const parseLine = encoding === "text" && framingName !== "msgpack"
     ? parseEscapes
     : (line: string) => codec.parse(line);
-  const target = parseAddress(address);
-  const conn = await connect(target, await connectOptions(flags));
-  const write = (text: string) => writeAllSync(Deno.stdout, te.encode(text));
-  // The editor draws a prompt on stdout: only when both ends are a terminal.
-  const tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-  const input = tty
-    ? new LineEditor(Deno.stdin, write, { prompt: "send> ", setRaw: (raw) => Deno.stdin.setRaw(raw) })
-    : new PlainLines(Deno.stdin, write, flags.maxFrame * 4 + 2);
-  if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
-  // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0). Either way
-  // the terminal leaves raw mode.
+  using session = await startSession({
+    target: parseAddress(address),
+    connectOptions: await connectOptions(flags),
+    stdin: io.stdin,
+    stdout: io.stdout,
+    log,
+    framing,
+    maxFrame: flags.maxFrame,
+    showMax: flags.showMax,
+    parseLine,
+    format: formatter,
+  });
+  // SIGINT is an interruption (130); SIGTERM and SIGHUP an orderly stop (0).
   const { promise: signalled, resolve, reject } = Promise.withResolvers<void>();
   using _signals = trapSignals((signal) => signal === "SIGINT" ? reject(interruption(signal)) : resolve());
-  try {
-    await Promise.race([
-      runSession({
-        conn,
-        framing,
-        maxFrame: flags.maxFrame,
-        showMax: flags.showMax,
-        parseLine,
-        format: formatter,
-        input,
-      }),
-      signalled,
-    ]);
-  } finally {
-    input.close();
-    conn.close();
-  }
+  await Promise.race([session.ended, signalled]);
   return 0;
 }
 
 /** Run `inspect`; resolves to the exit code. */
-export async function inspect(flags: InspectFlags, address?: string): Promise<number> {
-  const log = stderrLog(flags);
+export async function inspect(io: Stdio, flags: InspectFlags, address?: string): Promise<number> {
+  const log = stderrLog(flags, io.stderr);
   if (flags.restore !== undefined) {
     if (address !== undefined || flags.target !== undefined || flags.intercept !== undefined) {
       throw new UsageError(
@@ -180,7 +167,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   const framing = parseFraming(framingName);
   const format = parseViewFormat(flags.format);
   const encoding = parseEncoding(flags.encoding);
-  const color = flags.color && !Deno.noColor && Deno.stdout.isTerminal();
+  const color = flags.color && !Deno.noColor && io.stdout.isTerminal();
   let json: ((m: Uint8Array) => string) | undefined;
   if (framingName === "msgpack") {
     const codec = await messageCodec("text", "msgpack");
@@ -189,7 +176,7 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   const formatter = eventFormatter({ format, color, json });
   const proxying = flags.target !== undefined || flags.intercept !== undefined;
 
-  if (!proxying) return await session(flags, address, framing, encoding, formatter, log);
+  if (!proxying) return await session(io, flags, address, framing, encoding, formatter, log);
 
   if (flags.intercept !== undefined && (address !== undefined || flags.target !== undefined)) {
     throw new UsageError(
@@ -203,40 +190,27 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
   const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
     onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
   });
-  let listener: Listener;
-  let interception: Interception | undefined;
-  let listening: string;
-  let target;
   const tls = await connectOptions(flags);
+  let interception: Interception | undefined;
+  let listener: Listener;
+  let target: Address;
   try {
     if (flags.intercept !== undefined) {
-      interception = await intercept(flags.intercept);
+      interception = await Interception.start(flags.intercept, log, tls);
       listener = interception.listener;
-      listening = unixAddress(interception.path).text;
-      target = unixAddress(interception.aside);
+      target = interception.target;
     } else {
       target = parseAddress(flags.target!);
       listener = await listen(parseAddress(address!));
-      listening = listener.address;
     }
   } catch (error) {
     await recorder?.close();
     throw error;
   }
+  using _interception = interception;
+  const listening = interception?.listening ?? listener.address;
 
-  let restoreError: unknown;
-  let restored = false;
-  const restore = () => {
-    if (!interception || restored) return;
-    restored = true;
-    try {
-      interception.restore();
-      log("info", `restored ${interception.path}`);
-    } catch (error) {
-      restoreError = error;
-    }
-  };
-  const queue = new LogQueue(Deno.stdout, formatter);
+  const queue = new LogQueue(io.stdout, formatter);
   const proxy = new InspectProxy(listener, {
     target,
     framing,
@@ -247,37 +221,23 @@ export async function inspect(flags: InspectFlags, address?: string): Promise<nu
     count: flags.count,
     log,
     listening,
-    beforeStop: restore,
-    // A connection that races the restore finds the service back at its own path.
-    connect: async (address) => {
-      try {
-        return await connect(address, tls);
-      } catch (error) {
-        if (!interception || !restored) throw error;
-        return await connect(unixAddress(interception.path));
-      }
-    },
+    beforeStop: () => interception?.restore(),
+    connect: (address) => interception ? interception.connect() : connect(address, tls),
   });
   using signals = trapSignals(() => proxy.stop());
-  // Even a crash puts an intercepted socket back (the exception still ends the process).
-  const onCrash = () => restore();
-  globalThis.addEventListener("error", onCrash);
-  globalThis.addEventListener("unhandledrejection", onCrash);
-  Deno.stderr.writeSync(te.encode(`listening on ${listening}\n`));
+  io.stderr.writeSync(te.encode(`listening on ${listening}\n`));
   if (interception) {
     log("info", `moved ${interception.path} to ${interception.aside}; it goes back on exit`);
   }
   try {
     await proxy.run();
   } finally {
-    globalThis.removeEventListener("error", onCrash);
-    globalThis.removeEventListener("unhandledrejection", onCrash);
-    restore();
+    interception?.restore();
     listener.close();
     await queue.close();
     await recorder?.close();
   }
-  if (restoreError) throw restoreError;
+  interception?.check();
   if (queue.skipped > 0) log("info", `the log fell behind: ${queue.skipped} events were not shown`);
   if (signals.caught === "SIGINT") throw interruption(signals.caught);
   return 0;

@@ -4,7 +4,6 @@
  */
 import { connect, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
-import { ExecConnection } from "../lib/address/exec.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
@@ -12,7 +11,7 @@ import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe/pipe.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import type { EndRule } from "../lib/pipe/relay.ts";
-import { Meter } from "../lib/pipe/progress.ts";
+import { Meter, showProgress } from "../lib/pipe/progress.ts";
 import { encodedLines } from "../lib/pipe/reframe.ts";
 import {
   type CommonFlags,
@@ -22,6 +21,7 @@ import {
   type FramingFlags,
   stderrLog,
 } from "./flags.ts";
+import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
 export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
@@ -93,7 +93,12 @@ async function framings(
 }
 
 /** Run `pipe`; resolves to the exit code. */
-export async function pipeCommand(flags: PipeFlags, first: string, second?: string): Promise<number> {
+export async function pipeCommand(
+  io: Stdio,
+  flags: PipeFlags,
+  first: string,
+  second?: string,
+): Promise<number> {
   let a = parseAddress(second === undefined ? "-" : first);
   let b = parseAddress(second ?? first);
   if (isStdio(a) && isStdio(b)) {
@@ -107,35 +112,27 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
   // From a terminal, the far side's EOF ends the session (a person learns nothing from
   // typing on); from a pipe or file, every byte of input is still sent (see README).
   const end: EndRule = {
-    mode: stdio && Deno.stdin.isTerminal() ? "interactive" : "strict",
+    mode: stdio && io.stdin.isTerminal() ? "interactive" : "strict",
     aReaderMayLeave: stdio,
   };
-  const log = stderrLog(flags);
+  const log = stderrLog(flags, io.stderr);
   const meter = new Meter([`${a.text} > ${b.text}`, `${b.text} > ${a.text}`]);
-  const live = flags.progress && Deno.stderr.isTerminal();
+  const live = flags.progress && io.stderr.isTerminal();
 
   const { promise: interrupted, reject: interrupt } = Promise.withResolvers<never>();
   // Any stop signal closes both sides, so an exec: child is terminated and reaped, not orphaned.
   using _signals = trapSignals((signal) => interrupt(interruption(signal)));
-  let ticker: ReturnType<typeof setInterval> | undefined;
+  let progress: Disposable | undefined;
   const conns: Connection[] = [];
   try {
     const run = async () => {
-      const tls = await connectOptions(flags);
+      const tls = { ...await connectOptions(flags), log };
       const left = await connect(a, tls);
       conns.push(left);
       const right = await connect(b, tls);
       conns.push(right);
       log("verbose", `piping ${a.text} <-> ${b.text}`);
-      if (live) {
-        ticker = setInterval(() => {
-          try {
-            Deno.stderr.writeSync(te.encode(`\r\x1b[K${meter.sample()}`));
-          } catch {
-            // stderr gone: progress is optional.
-          }
-        }, 250);
-      }
+      if (live) progress = showProgress(meter, (text) => io.stderr.writeSync(te.encode(text)));
       await pipe(left, right, {
         from,
         to,
@@ -147,23 +144,10 @@ export async function pipeCommand(flags: PipeFlags, first: string, second?: stri
     };
     await Promise.race([run(), interrupted]);
   } finally {
-    if (ticker !== undefined) clearInterval(ticker);
-    if (live) {
-      try {
-        Deno.stderr.writeSync(te.encode("\r\x1b[K"));
-      } catch {
-        // stderr gone.
-      }
-    }
+    progress?.[Symbol.dispose]();
     if (flags.verbose || (flags.progress && !flags.quiet)) log("error", meter.summary());
-    for (const conn of conns) conn.close();
-    for (const conn of conns) {
-      if (conn instanceof ExecConnection) {
-        // close() sent SIGTERM; Child escalates to SIGKILL for one that ignores it.
-        const status = await conn.exited;
-        if (status.code !== 0) log("verbose", `${conn.peer} exited with ${status.signal ?? status.code}`);
-      }
-    }
+    // Both at once: an exec: child is terminated and reaped while the other side closes.
+    await Promise.all(conns.map((conn) => conn.close()));
   }
   return 0;
 }

@@ -5,15 +5,14 @@
 import { parseAddress } from "../lib/address/mod.ts";
 import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
-import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { TimeoutError } from "../lib/errors.ts";
 import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
-import { LinesDecoder } from "../lib/framing/lines.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/messages.ts";
 import { connectWithWait } from "../lib/send/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
-import { chunks, lineMessages, readAll } from "../lib/send/stdin_messages.ts";
+import { stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
   type CommonFlags,
   connectOptions,
@@ -23,6 +22,8 @@ import {
   parseCount,
   stderrLog,
 } from "./flags.ts";
+import type { Stdio } from "./stdio.ts";
+import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
 export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
@@ -65,42 +66,6 @@ export const sendFlags = {
   },
 } as const;
 
-/** Messages from stdin, as the SPEC describes: per line, all as one, or streamed (raw). */
-async function* stdinMessages(
-  codec: MessageCodec,
-  framing: string,
-  encoding: Encoding,
-  maxFrame: number,
-): AsyncGenerator<Uint8Array[]> {
-  if (framing === "raw" && encoding === "text") {
-    for await (const chunk of chunks(Deno.stdin)) yield [chunk];
-    return;
-  }
-  // Hex and base64 take twice or 4/3 the bytes of the message they carry.
-  const maxLine = maxFrame * 2 + 2;
-  if (framing === "lines" || encoding !== "text") {
-    yield* lineMessages(Deno.stdin, codec, maxLine);
-    return;
-  }
-  const all = await readAll(Deno.stdin);
-  if (framing === "msgpack") {
-    // One JSON document, or JSON Lines: one value per line.
-    let whole: Uint8Array;
-    try {
-      whole = codec.parseLine(all);
-    } catch {
-      const lines = new LinesDecoder(all.length + 1);
-      yield [...lines.push(all), ...lines.end()].filter((line) => line.length > 0).map((line) =>
-        codec.parseLine(line)
-      );
-      return;
-    }
-    yield [whole];
-    return;
-  }
-  yield [all];
-}
-
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replace(/y$/, "ie") + "s"}`;
 
 /**
@@ -108,9 +73,14 @@ const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replac
  * msgpack-RPC servers do); with -v, always the counts. No replies at all is a server
  * that never answers (a sink), not news. Raw chunks are not messages: no counts.
  */
-function reportReplies(totals: ExchangeTotals, framing: string, address: string, flags: SendFlags): void {
+function reportReplies(
+  totals: ExchangeTotals,
+  framing: string,
+  address: string,
+  flags: SendFlags,
+  log: Log,
+): void {
   if (framing === "raw") return;
-  const log = stderrLog(flags);
   const { sent, received } = totals;
   log("verbose", `${address}: sent ${plural(sent, "message")}, received ${plural(received, "reply")}`);
   if (received > 0 && received < sent && flags.replies === undefined) {
@@ -125,7 +95,12 @@ function reportReplies(totals: ExchangeTotals, framing: string, address: string,
 }
 
 /** Run `send`; resolves to the exit code. */
-export async function send(flags: SendFlags, addressText: string, ...messages: string[]): Promise<number> {
+export async function send(
+  io: Stdio,
+  flags: SendFlags,
+  addressText: string,
+  ...messages: string[]
+): Promise<number> {
   const address = parseAddress(addressText);
   const framingName = flags.framing ?? "lines";
   const framing = parseFraming(framingName);
@@ -136,7 +111,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
   const batches = fromStdin
-    ? stdinMessages(codec, framingName, encoding, flags.maxFrame)
+    ? stdinMessages(io.stdin, codec, framingName, encoding, flags.maxFrame)
     : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;
@@ -160,7 +135,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
         batches,
         onReplies: (replies) => {
           try {
-            writeAllSync(Deno.stdout, codec.format(replies));
+            writeAllSync(io.stdout, codec.format(replies));
           } catch (error) {
             stdoutClosed = error instanceof Deno.errors.BrokenPipe;
             throw error;
@@ -170,7 +145,9 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
         keepOpen: flags.keepOpen,
         noReply: flags.noReply,
       });
-      if (!flags.noReply) reportReplies(totals, framingName, address.text, flags);
+      if (!flags.noReply) {
+        reportReplies(totals, framingName, address.text, flags, stderrLog(flags, io.stderr));
+      }
     };
     await Promise.race([run(), stopped]);
   } catch (error) {

@@ -17,9 +17,9 @@ import { execSession } from "../lib/serve/exec.ts";
 import { frameErrorFrom } from "../lib/framing/guess.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import { HandlerService } from "../lib/serve/handle.ts";
-import { readMessages, writeAll, writeAllSync } from "../lib/messages.ts";
 import { parseProgram } from "../lib/process/command_line.ts";
 import { Server, type Session } from "../lib/serve/server.ts";
+import { Sink } from "../lib/serve/sink.ts";
 import { trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
@@ -31,6 +31,7 @@ import {
   parseCount,
   stderrLog,
 } from "./flags.ts";
+import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
 export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
@@ -187,13 +188,13 @@ function connectionLimit(
 }
 
 /** Run `serve`; resolves to the exit code. */
-export async function serve(flags: ServeFlags, addressText: string): Promise<number> {
+export async function serve(io: Stdio, flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
   const framingName = flags.framing ?? "lines";
   const framing = parseFraming(framingName);
   const codec = await messageCodec(parseEncoding(flags.encoding), framingName);
   const mode = parseMode(flags.mode);
-  const log = stderrLog(flags);
+  const log = stderrLog(flags, io.stderr);
   const serveMode = parseServeMode(flags);
   // A program that cannot start is a usage error now, not a surprise on the first message.
   const argv = flags.handle !== undefined
@@ -212,32 +213,9 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
   });
   // Every stop signal is the same orderly stop: replies in flight delivered, socket file removed.
   using _signals = trapSignals(() => server.stop());
-  Deno.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
+  io.stderr.writeSync(new TextEncoder().encode(`listening on ${listener.address}\n`));
 
   const take = (n: number) => server.take(n);
-  // stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left, exit 0.
-  // stdout that cannot take the data (a full disk, /dev/full): stop the same way, but that
-  // is a failure (exit 1): the messages were taken from their senders and lost.
-  let outputFailed = false;
-  const printed = (bytes: Uint8Array) => {
-    try {
-      writeAllSync(Deno.stdout, bytes);
-      return true;
-    } catch (error) {
-      if (error instanceof Deno.errors.BrokenPipe) log("verbose", "stdout closed; stopping");
-      else if (!outputFailed) {
-        outputFailed = true;
-        const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : String(error);
-        log(
-          "error",
-          `Cannot write to stdout: ${why.charAt(0).toLowerCase()}${
-            why.slice(1)
-          } (stopped; the messages from there on were not printed)`,
-        );
-      }
-      return false;
-    }
-  };
   const handlers: HandlerService | null = serveMode === "handle"
     ? new HandlerService({
       argv,
@@ -261,6 +239,15 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     })
     : null;
 
+  const sink = new Sink(server, {
+    framing,
+    maxFrame: flags.maxFrame,
+    format: (messages) => codec.format(messages),
+    stdout: io.stdout,
+    log,
+    echo: serveMode === "echo",
+  });
+
   const handle = (session: Session) =>
     handleMode(session).catch((error) => {
       // Bad framing from a client: name it, and the framing its bytes look like.
@@ -272,16 +259,7 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     if (handlers) return await handlers.serve(session);
     if (hub) return await hub.join(session);
     if (serveMode === "exec") return await execSession(session, { argv, log });
-    const { conn } = session;
-    const decoder = framing.decoder(flags.maxFrame);
-    const onBusy = (busy: boolean) => session.busy = busy;
-    await readMessages(conn, decoder, async (received) => {
-      const allowed = server.take(received.length);
-      const messages = allowed < received.length ? received.slice(0, allowed) : received;
-      if (messages.length === 0) return;
-      if (flags.echo) await writeAll(conn, framing.encode(messages));
-      else if (!printed(codec.format(messages))) server.stop();
-    }, { signal: session.stopping, onBusy });
+    return await sink.serve(session);
   };
   try {
     await server.run(handle);
@@ -289,5 +267,5 @@ export async function serve(flags: ServeFlags, addressText: string): Promise<num
     handlers?.close();
     listener.close();
   }
-  return outputFailed ? 1 : 0;
+  return sink.outputFailed ? 1 : 0;
 }

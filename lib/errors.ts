@@ -82,3 +82,18 @@ export class InterruptedError extends IpcatError {
     this.exitCode = exitCode;
   }
 }
+
+/** The peer went away (a read or write on its connection failed for that reason). */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.BadResource;
+}
+
+/** One-line description of an error for logs. */
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const hint = (error as { hint?: string }).hint;
+    return hint ? `${error.message} (${hint})` : error.message;
+  }
+  return String(error);
+}

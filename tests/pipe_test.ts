@@ -153,6 +153,17 @@ Deno.test("pipe: exec: as the second side, stdin through a child and back", asyn
   assert.equal(result.stdout, "HELLO\nWORLD\n");
 });
 
+Deno.test("pipe -v: an exec: child that fails is reaped and its exit status logged", async () => {
+  const failing = await ipcat(["pipe", "-v", "exec:sh -c 'cat; exit 3'"], { stdin: "x" });
+  assert.equal(failing.code, 0, failing.stderr);
+  assert.equal(failing.stdout, "x");
+  assert.match(failing.stderr, /^ipcat: exec:sh -c 'cat; exit 3' exited with 3$/m);
+  // A child that succeeds is not news.
+  const fine = await ipcat(["pipe", "-v", "exec:cat"], { stdin: "x" });
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.doesNotMatch(fine.stderr, /exited with/);
+});
+
 Deno.test("pipe: exec: as the first side, - as the second", async () => {
   const result = await ipcat(["pipe", "exec:sh -c 'read line; echo \"got $line\"'", "-"], {
     stdin: "ping\n",

@@ -11,7 +11,8 @@
 import { Child } from "../process/child.ts";
 import { splitArgv } from "../process/command_line.ts";
 import { UnavailableError, UsageError } from "../errors.ts";
-import type { Address, Connection, Transport } from "./types.ts";
+import type { Log } from "../log.ts";
+import type { Address, Connection, ConnectOptions, Transport } from "./types.ts";
 
 /** A command to run, already split into argv. */
 export interface ExecAddress extends Address {
@@ -22,8 +23,8 @@ export interface ExecAddress extends Address {
 /**
  * A running child as a {@linkcode Connection}: writes go to its stdin, reads come from its
  * stdout, its stderr passes through. `closeWrite` closes its stdin; `close` terminates it
- * if it still runs (SIGTERM, then SIGKILL; see `Child`). Its exit status is always
- * collected (no zombies).
+ * if it still runs (SIGTERM, then SIGKILL; see `Child`) and resolves once it is reaped,
+ * having logged a failed exit (verbose). Its exit status is always collected (no zombies).
  */
 export class ExecConnection implements Connection {
   readonly peer: string;
@@ -34,10 +35,13 @@ export class ExecConnection implements Connection {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #leftover: Uint8Array | null = null;
   #stdinClosed = false;
+  #log?: Log;
+  #closed?: Promise<void>;
 
-  constructor(child: Child, peer: string) {
+  constructor(child: Child, peer: string, log?: Log) {
     this.#child = child;
     this.peer = peer;
+    this.#log = log;
     // Child awaits its status from the start, which reaps it the moment it exits.
     this.exited = child.status;
     this.#reader = child.process.stdout.getReader();
@@ -76,18 +80,26 @@ export class ExecConnection implements Connection {
     await this.#writer.close().catch(() => {});
   }
 
-  close(): void {
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
     this.#reader.cancel().catch(() => {});
     if (!this.#stdinClosed) {
       this.#stdinClosed = true;
       this.#writer.abort().catch(() => {});
     }
     this.#child.terminate("the pipe ended");
+    // Child escalates to SIGKILL for one that ignores SIGTERM, so this always settles.
+    this.#closed = this.exited.then((status) => {
+      if (status.code !== 0) {
+        this.#log?.("verbose", `${this.peer} exited with ${status.signal ?? status.code}`);
+      }
+    });
+    return this.#closed;
   }
 }
 
 /** Start the command; a missing program is `UnavailableError`. */
-function spawn(address: ExecAddress): Promise<Connection> {
+function spawn(address: ExecAddress, options: ConnectOptions): Promise<Connection> {
   const program = address.argv[0];
   let child: Child;
   try {
@@ -104,7 +116,7 @@ function spawn(address: ExecAddress): Promise<Connection> {
     }
     throw error;
   }
-  return Promise.resolve(new ExecConnection(child, address.text));
+  return Promise.resolve(new ExecConnection(child, address.text, options.log));
 }
 
 /** `exec:COMMAND ARGS` (connect only). */

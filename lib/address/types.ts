@@ -2,6 +2,7 @@
  * What a transport provides: parsing its address form, and opening it.
  * @module
  */
+import type { Log } from "../log.ts";
 
 /**
  * A live, bidirectional byte connection, shaped like Deno's own: `read`, `write`,
@@ -19,8 +20,11 @@ export interface Connection {
   write(data: Uint8Array): Promise<number>;
   /** Half-close: the peer reads EOF and can still reply. */
   closeWrite(): Promise<void>;
-  /** Close both directions. Safe to call twice. */
-  close(): void;
+  /**
+   * Close both directions. Safe to call twice. A connection with something to wind down
+   * (an `exec:` child to reap) returns a promise that resolves once it is fully closed.
+   */
+  close(): void | Promise<void>;
   /** Who is on the other end, for logs and `IPCAT_PEER`. */
   readonly peer: string;
 }
@@ -48,6 +52,8 @@ export interface ListenOptions {
 export interface ConnectOptions {
   /** Extra trusted CA certificates (PEM) for `tls:`, e.g. a private CA. */
   caCerts?: string[];
+  /** Told how a connection ended when that is news, e.g. an `exec:` child that failed. */
+  log?: Log;
 }
 
 /** A parsed address: plain data, nothing opened yet. */

@@ -7,11 +7,16 @@
  * reaches either the service or the proxy, never a missing file. Restoring renames the
  * aside name back over PATH, again atomically.
  *
+ * {@linkcode Interception} is what `inspect --intercept` holds for the whole run: the swap,
+ * the put-back on every way out (stop, error, crash), and a `connect()` to the service that
+ * survives the put-back.
+ *
  * @example
  * ```ts
- * const taken = await intercept("/run/app.sock");
- * // ... proxy taken.listener to taken.aside ...
- * taken.restore();
+ * import { Interception } from "./intercept.ts";
+ * using interception = await Interception.start("/run/app.sock", () => {});
+ * const upstream = await interception.connect();
+ * // ... proxy interception.listener to upstream ...
  * ```
  * @module
  */
@@ -23,8 +28,10 @@ import {
   removeIfOurs,
   sameFile,
 } from "../address/_socket_file.ts";
-import type { Listener } from "../address/types.ts";
+import { connect, parseAddress } from "../address/mod.ts";
+import type { Address, Connection, ConnectOptions, Listener } from "../address/types.ts";
 import { IpcatError, UnavailableError } from "../errors.ts";
+import type { Log } from "../log.ts";
 
 /** Where the service's socket waits while intercepted: same directory, a telling name. */
 export function asidePath(path: string): string {
@@ -32,7 +39,7 @@ export function asidePath(path: string): string {
 }
 
 /** What {@linkcode intercept} set up. */
-export interface Interception {
+export interface TakenSocket {
   readonly path: string;
   readonly aside: string;
   /** The proxy's listener, now reachable at `path`. */
@@ -91,7 +98,7 @@ function giveAway(bound: PrivateSocket, uid: number, gid: number): void {
 const restoreHint = (path: string) => `put it back with: ipcat inspect --restore ${path}`;
 
 /** Move the live socket at `path` aside and listen there with its file mode. */
-export async function intercept(path: string): Promise<Interception> {
+export async function intercept(path: string): Promise<TakenSocket> {
   const aside = asidePath(path);
   if (new TextEncoder().encode(aside).length > MAX_PATH_BYTES) {
     throw new Error(
@@ -179,4 +186,88 @@ export async function restoreAside(path: string): Promise<string> {
   }
   Deno.renameSync(aside, path);
   return (await isLive(path)) ? `restored ${path}` : `restored ${path} (nothing is listening on it now)`;
+}
+
+/**
+ * A live socket taken over for the length of a run. Disposing puts it back (if nothing did
+ * yet) and stops listening; so does a crash. A failed put-back is kept, not thrown, so it
+ * never hides the error that ended the run: {@linkcode Interception.check} reports it.
+ */
+export class Interception implements Disposable {
+  readonly path: string;
+  readonly aside: string;
+  /** The proxy's listener, reachable at `path`. */
+  readonly listener: Listener;
+  /** Where clients connect, as the log names it. */
+  readonly listening: string;
+  /** The service, at its aside name while intercepted. */
+  readonly target: Address;
+  #taken: TakenSocket;
+  #log: Log;
+  #connectOptions: ConnectOptions;
+  #restored = false;
+  #restoreError: unknown;
+  // Even a crash puts the socket back (the exception still ends the process).
+  #onCrash = () => this.restore();
+
+  private constructor(taken: TakenSocket, log: Log, connectOptions: ConnectOptions) {
+    this.#taken = taken;
+    this.#log = log;
+    this.#connectOptions = connectOptions;
+    this.path = taken.path;
+    this.aside = taken.aside;
+    this.listener = taken.listener;
+    this.listening = unixAddress(taken.path).text;
+    this.target = unixAddress(taken.aside);
+    globalThis.addEventListener("error", this.#onCrash);
+    globalThis.addEventListener("unhandledrejection", this.#onCrash);
+  }
+
+  /** Move the live socket at `path` aside and listen there; see {@linkcode intercept}. */
+  static async start(path: string, log: Log, connectOptions: ConnectOptions = {}): Promise<Interception> {
+    return new Interception(await intercept(path), log, connectOptions);
+  }
+
+  /** True once the original socket was put back (or that was tried and failed). */
+  get restored(): boolean {
+    return this.#restored;
+  }
+
+  /** Put the original socket back at `path` (once) and log it. Never throws; see `check`. */
+  restore(): void {
+    if (this.#restored) return;
+    this.#restored = true;
+    try {
+      this.#taken.restore();
+      this.#log("info", `restored ${this.path}`);
+    } catch (error) {
+      this.#restoreError = error;
+    }
+  }
+
+  /** Throw the error the put-back met, if it failed. */
+  check(): void {
+    if (this.#restoreError) throw this.#restoreError;
+  }
+
+  /**
+   * Connect to the service. A connection that races the put-back finds the service back
+   * at its own path.
+   */
+  async connect(): Promise<Connection> {
+    try {
+      return await connect(this.target, this.#connectOptions);
+    } catch (error) {
+      if (!this.#restored) throw error;
+      return await connect(parseAddress(this.listening));
+    }
+  }
+
+  /** Put the socket back if nothing did yet, stop listening, drop the crash hooks. */
+  [Symbol.dispose](): void {
+    globalThis.removeEventListener("error", this.#onCrash);
+    globalThis.removeEventListener("unhandledrejection", this.#onCrash);
+    this.restore();
+    this.listener.close();
+  }
 }

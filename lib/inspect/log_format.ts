@@ -13,9 +13,23 @@
 import { escapeText, isPrintable } from "./escapes.ts";
 import { hexdumpBytes } from "./hexdump.ts";
 import { concatBytes } from "../bytes.ts";
+import type { Direction } from "../pipe/relay.ts";
 
-/** `c2s` is client to server (`>`), `s2c` server to client (`<`). */
-export type Dir = "c2s" | "s2c";
+/**
+ * How the log and recordings name each {@linkcode Direction}: the client is the relay's
+ * side a, so `forward` is `c2s` (client to server, `>`) and `backward` is `s2c` (`<`).
+ * The names are part of the `--record` format, so they stay what they were.
+ */
+export const DIRECTION_LABEL = { forward: "c2s", backward: "s2c" } as const satisfies Record<
+  Direction,
+  string
+>;
+
+/** A {@linkcode Direction} as the log and recordings write it. */
+export type DirectionLabel = (typeof DIRECTION_LABEL)[Direction];
+
+/** The arrow the log draws for each direction. */
+export const ARROW: Readonly<Record<DirectionLabel, string>> = { c2s: ">", s2c: "<" };
 
 /** How messages are shown: `auto` picks text when printable, else a hexdump. */
 export type ViewFormat = "auto" | "text" | "hex";
@@ -30,7 +44,7 @@ export type InspectEvent =
     /** Epoch milliseconds. */
     t: number;
     conn?: number;
-    dir: Dir;
+    dir: DirectionLabel;
     /** Size of the whole message. */
     size: number;
     /** The message, or its first bytes when it is larger than the log shows. */
@@ -48,7 +62,6 @@ export interface EventFormatOptions {
   json?: (message: Uint8Array) => string;
 }
 
-const ARROW: Record<Dir, string> = { c2s: ">", s2c: "<" };
 const COLOR: Record<string, string> = {
   c2s: "\x1b[32m",
   s2c: "\x1b[36m",

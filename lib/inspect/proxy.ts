@@ -13,9 +13,11 @@
 import { connect as connectTo, isUnnamedPeer } from "../address/mod.ts";
 import type { Address, Connection, Listener } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
-import { type Direction, relay } from "../pipe/relay.ts";
-import { describe, type LogLevel, Server, type Session } from "../serve/server.ts";
-import type { Dir, InspectEvent } from "./log_format.ts";
+import { relay } from "../pipe/relay.ts";
+import { describe } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import { Server, type Session } from "../serve/server.ts";
+import { ARROW, DIRECTION_LABEL, type DirectionLabel, type InspectEvent } from "./log_format.ts";
 import { MessageCutter } from "./message_cutter.ts";
 import type { Recorder } from "./recorder.ts";
 
@@ -40,8 +42,6 @@ export interface ProxyOptions {
   /** How to reach the target. @default {connect} */
   connect?: (address: Address) => Promise<Connection>;
 }
-
-const DIR: Record<Direction, Dir> = { forward: "c2s", backward: "s2c" };
 
 /** Copies for the log are carved one after another out of slabs this big. */
 const SLAB_SIZE = 64 * 1024;
@@ -202,7 +202,7 @@ export class InspectProxy {
     };
     // msgpack is shown as JSON, which needs the whole value.
     const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
-    const emit = (dir: Dir, cuts: ReturnType<MessageCutter["push"]>) => {
+    const emit = (dir: DirectionLabel, cuts: ReturnType<MessageCutter["push"]>) => {
       const t = Date.now();
       for (const { message, wire } of cuts) {
         events({ kind: "data", t, conn: id, dir, size: message.length, bytes: copies.copy(message, keep) });
@@ -214,9 +214,7 @@ export class InspectProxy {
           kind: "note",
           t,
           conn: id,
-          text: `${dir === "c2s" ? ">" : "<"} ${
-            describe(error)
-          }; logging raw reads from here (traffic unchanged)`,
+          text: `${ARROW[dir]} ${describe(error)}; logging raw reads from here (traffic unchanged)`,
         });
       }
     };
@@ -231,7 +229,10 @@ export class InspectProxy {
     try {
       // No end rule: a half-close by either side ends only its direction.
       totals = await relay(a, b, {
-        tap: (direction, bytes) => emit(DIR[direction], cutters[DIR[direction]].push(bytes)),
+        tap: (direction, bytes) => {
+          const dir = DIRECTION_LABEL[direction];
+          emit(dir, cutters[dir].push(bytes));
+        },
       });
     } finally {
       emit("c2s", cutters.c2s.end());

@@ -20,7 +20,7 @@
  * @module
  */
 import { type PartialWriter, writeAll } from "../messages.ts";
-import type { Dir } from "./log_format.ts";
+import type { DirectionLabel } from "./log_format.ts";
 
 /** Options for {@linkcode Recorder}. */
 export interface RecorderOptions {
@@ -76,7 +76,7 @@ export class Recorder {
   }
 
   /** Bytes of a message (or chunk); read synchronously, so the caller may reuse them. */
-  data(conn: number, dir: Dir, bytes: Uint8Array, t: number = Date.now()): void {
+  data(conn: number, dir: DirectionLabel, bytes: Uint8Array, t: number = Date.now()): void {
     this.#push(`{"t":${t},"conn":${conn},"event":"data","dir":"${dir}","data":"`, bytes.toBase64(), `"}\n`);
   }
 

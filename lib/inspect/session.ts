@@ -8,13 +8,14 @@
  * ```
  * @module
  */
-import type { Connection } from "../address/types.ts";
+import { connect } from "../address/mod.ts";
+import type { Address, Connection, ConnectOptions } from "../address/types.ts";
+import type { Log } from "../log.ts";
 import type { Framing } from "../framing/types.ts";
-import { writeAll } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
-import { describe } from "../serve/server.ts";
+import { writeAll, writeAllSync } from "../messages.ts";
+import { describe, isPeerGone } from "../errors.ts";
 import { asText, type Formatted, type InspectEvent } from "./log_format.ts";
-import type { LineSource } from "./line_editor.ts";
+import { type ByteReader, LineEditor, type LineSource, PlainLines } from "./line_editor.ts";
 import { MessageCutter } from "./message_cutter.ts";
 
 /** Options for {@linkcode runSession}. */
@@ -128,4 +129,45 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
     receiving.catch(() => {});
     sending.catch(() => {});
   }
+}
+
+/** Options for {@linkcode startSession}. */
+export interface StartSessionOptions extends Omit<SessionOptions, "conn" | "input"> {
+  target: Address;
+  connectOptions?: ConnectOptions;
+  /** Typed lines come from here; a terminal gets a line editor in raw mode. */
+  stdin: ByteReader & { isTerminal(): boolean; setRaw(raw: boolean): void };
+  /** Messages are shown here, above the line being typed. */
+  stdout: { writeSync(data: Uint8Array): number; isTerminal(): boolean };
+  log: Log;
+}
+
+/** A running session: `ended` settles as {@linkcode runSession} does; disposing ends it. */
+export interface RunningSession extends Disposable {
+  readonly ended: Promise<SessionEnd>;
+}
+
+const te = new TextEncoder();
+
+/**
+ * Connect to `target` and run a session on stdin/stdout. The line editor draws a prompt on
+ * stdout, so it is used only when both ends are a terminal; otherwise lines are read plainly.
+ */
+export async function startSession(options: StartSessionOptions): Promise<RunningSession> {
+  const { target, stdin, stdout, log, maxFrame } = options;
+  const conn = await connect(target, options.connectOptions);
+  const write = (text: string) => writeAllSync(stdout, te.encode(text));
+  const tty = stdin.isTerminal() && stdout.isTerminal();
+  const input = tty
+    ? new LineEditor(stdin, write, { prompt: "send> ", setRaw: (raw) => stdin.setRaw(raw) })
+    : new PlainLines(stdin, write, maxFrame * 4 + 2);
+  if (tty) log("info", `connected to ${target.text}; each line is one message; :quit or Ctrl-D ends`);
+  return {
+    ended: runSession({ ...options, conn, input }),
+    [Symbol.dispose]() {
+      // Leaves raw mode, whichever way the session ended.
+      input.close();
+      conn.close();
+    },
+  };
 }

@@ -68,3 +68,25 @@ export class Meter {
     }).join(" | ");
   }
 }
+
+/**
+ * Redraw `meter`'s sample on one terminal line every `intervalMs` until disposed, then
+ * clear the line. `write` gets the text to print; failures to print are ignored (progress
+ * is optional, and stderr may be gone).
+ */
+export function showProgress(meter: Meter, write: (text: string) => void, intervalMs = 250): Disposable {
+  const draw = (text: string) => {
+    try {
+      write(text);
+    } catch {
+      // stderr gone: progress is optional.
+    }
+  };
+  const ticker = setInterval(() => draw(`\r\x1b[K${meter.sample()}`), intervalMs);
+  return {
+    [Symbol.dispose]() {
+      clearInterval(ticker);
+      draw("\r\x1b[K");
+    },
+  };
+}

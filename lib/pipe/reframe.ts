@@ -17,7 +17,7 @@ import { concatBytes } from "../bytes.ts";
 import { LinesDecoder } from "../framing/lines.ts";
 import type { FrameDecoder, Framing } from "../framing/types.ts";
 import { readMessages, writeAll } from "../messages.ts";
-import { isPeerGone } from "./relay.ts";
+import { isPeerGone } from "../errors.ts";
 
 /**
  * Decodes lines of hex/base64 (per `codec.parseLine`) into messages. A bad line is a

@@ -24,7 +24,7 @@
  * @module
  */
 import type { Connection } from "../address/types.ts";
-import { DeliveryError } from "../errors.ts";
+import { DeliveryError, isPeerGone } from "../errors.ts";
 
 /** Reused per direction: a read fills it, the write drains it before the next read. */
 const RELAY_BUFFER = 256 * 1024;
@@ -52,12 +52,6 @@ export interface RelayTotals {
   forward: number;
   /** b → a. */
   backward: number;
-}
-
-/** The peer went away (a read or write on its connection failed for that reason). */
-export function isPeerGone(error: unknown): boolean {
-  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.BadResource;
 }
 
 /**

@@ -36,7 +36,7 @@ import type { Framing } from "../framing/types.ts";
 import { DeliveryError, FrameError } from "../errors.ts";
 import { frameErrorFrom } from "../framing/guess.ts";
 import { readMessages } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
+import { isPeerGone } from "../errors.ts";
 
 /** Options for {@linkcode exchange}. */
 export interface ExchangeOptions {

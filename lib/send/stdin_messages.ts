@@ -20,7 +20,7 @@
  * @module
  */
 import { concatBytes } from "../bytes.ts";
-import type { MessageCodec } from "../encoding.ts";
+import type { Encoding, MessageCodec } from "../encoding.ts";
 import { LinesDecoder } from "../framing/lines.ts";
 import { READ_SIZE } from "../messages.ts";
 
@@ -67,4 +67,44 @@ export async function readAll(source: ByteSource): Promise<Uint8Array> {
     total += chunk.length;
   }
   return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts, total);
+}
+
+/**
+ * Batches of messages from `source` (stdin), as README describes: per line, all as one, or
+ * streamed (raw).
+ */
+export async function* stdinMessages(
+  source: ByteSource,
+  codec: MessageCodec,
+  framing: string,
+  encoding: Encoding,
+  maxFrame: number,
+): AsyncGenerator<Uint8Array[]> {
+  if (framing === "raw" && encoding === "text") {
+    for await (const chunk of chunks(source)) yield [chunk];
+    return;
+  }
+  // Hex and base64 take twice or 4/3 the bytes of the message they carry.
+  const maxLine = maxFrame * 2 + 2;
+  if (framing === "lines" || encoding !== "text") {
+    yield* lineMessages(source, codec, maxLine);
+    return;
+  }
+  const all = await readAll(source);
+  if (framing === "msgpack") {
+    // One JSON document, or JSON Lines: one value per line.
+    let whole: Uint8Array;
+    try {
+      whole = codec.parseLine(all);
+    } catch {
+      const lines = new LinesDecoder(all.length + 1);
+      yield [...lines.push(all), ...lines.end()].filter((line) => line.length > 0).map((line) =>
+        codec.parseLine(line)
+      );
+      return;
+    }
+    yield [whole];
+    return;
+  }
+  yield [all];
 }

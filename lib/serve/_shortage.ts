@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import type { LogLevel } from "./server.ts";
+import type { LogLevel } from "../log.ts";
 
 /** How long to wait before retrying while a resource is short. */
 export const SHORTAGE_BACKOFF_MS = 100;

@@ -32,8 +32,9 @@
  */
 import type { Framing } from "../framing/types.ts";
 import { readMessages } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
-import type { LogLevel, Session } from "./server.ts";
+import { isPeerGone } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import type { Session } from "./server.ts";
 
 /** What the hub does with a client that stays full: see {@linkcode BroadcastOptions.slow}. */
 export type SlowPolicy = "disconnect" | "block" | "drop-oldest";

@@ -31,8 +31,9 @@
 import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { ShortageBackoff } from "./_shortage.ts";
 import { writeAll } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
-import type { LogLevel, Session } from "./server.ts";
+import { isPeerGone } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import type { Session } from "./server.ts";
 
 /** Options for {@linkcode execSession}. */
 export interface ExecOptions {

@@ -16,8 +16,9 @@ import { Slots } from "./_slots.ts";
 import { concatBytes } from "../bytes.ts";
 import type { Framing } from "../framing/types.ts";
 import { readMessages, writeAll } from "../messages.ts";
-import { isPeerGone } from "../pipe/relay.ts";
-import type { LogLevel, Session } from "./server.ts";
+import { isPeerGone } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import type { Session } from "./server.ts";
 
 /** Options for {@linkcode HandlerService}. */
 export interface HandlerOptions {

@@ -24,7 +24,8 @@
  */
 import type { Connection, Listener } from "../address/types.ts";
 import { ShortageBackoff } from "./_shortage.ts";
-import { isPeerGone } from "../pipe/relay.ts";
+import { describe, isPeerGone } from "../errors.ts";
+import type { Log } from "../log.ts";
 
 /** One accepted connection and its bookkeeping. */
 export interface Session {
@@ -38,13 +39,10 @@ export interface Session {
   busy: boolean;
 }
 
-/** What a server reports to its log. */
-export type LogLevel = "error" | "info" | "verbose";
-
 /** Options for {@linkcode Server}. */
 export interface ServerOptions {
   /** Receives log lines; the caller decides where they go. */
-  log: (level: LogLevel, line: string) => void;
+  log: Log;
   /** Accept at most this many connections at once; more wait in the backlog. */
   maxConnections?: number;
   /** Stop after this many messages. */
@@ -159,15 +157,6 @@ export class Server {
     }
     await Promise.all(running);
   }
-}
-
-/** One-line description of an error for logs. */
-export function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const hint = (error as { hint?: string }).hint;
-    return hint ? `${error.message} (${hint})` : error.message;
-  }
-  return String(error);
 }
 
 /** An OS error's words without the "(os error 32)" debug suffix, in lower case. */

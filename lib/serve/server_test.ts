@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { connect, listen, parseAddress } from "../address/mod.ts";
 import type { Address, Connection } from "../address/types.ts";
 import { within } from "../../tests/_helpers.ts";
-import { type LogLevel, Server, type Session } from "./server.ts";
+import type { LogLevel } from "../log.ts";
+import { Server, type Session } from "./server.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
