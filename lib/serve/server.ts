@@ -144,6 +144,8 @@ export class Server {
         .catch((error) => {
           // A peer leaving is its right: information, not an error.
           if (isPeerGone(error)) log("verbose", `conn ${session.id}: client went away (${plain(error)})`);
+          // stop() closed this idle connection under its pending read: the stop ended it.
+          else if (this.#stop.signal.aborted && error instanceof Deno.errors.Interrupted) return;
           else log("error", `conn ${session.id}: ${describe(error)}`);
         })
         .finally(() => {
