@@ -168,7 +168,8 @@ Deno.test("fault decoders: a msgpack value too big for a JSON view prints as $ms
   // array 32 of nils: one byte per item on the wire, ~5 bytes and ~50 bytes of objects in JSON.
   const value = new Uint8Array(5 + items).fill(0xc0);
   value.set([0xdd, items >>> 24, (items >>> 16) & 0xff, (items >>> 8) & 0xff, items & 0xff]);
-  await using server = await startServe(["-f", "msgpack", "--count", "1", "tcp:0"]);
+  // The long form's value is just over the default --max-frame (16M).
+  await using server = await startServe(["-f", "msgpack", "--max-frame", "32M", "--count", "1", "tcp:0"]);
   const started = performance.now();
   const conn = await connectTo(server.address);
   await writeText(conn, value);

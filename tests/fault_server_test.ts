@@ -143,7 +143,14 @@ for (const [mode, flags] of Object.entries(MODES)) {
     await Promise.all(Array.from({ length: 20 }, async () => {
       while (next < clients) {
         next++;
-        const conn = await connectTo(server.address);
+        // A full listen backlog (--exec waits at its cap) refuses with EAGAIN: retry, as a client would.
+        let conn: Deno.Conn | undefined;
+        while (conn === undefined) {
+          conn = await connectTo(server.address).catch((error) => {
+            if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+            return new Promise<undefined>((resolve) => setTimeout(resolve, 5));
+          });
+        }
         await writeText(conn, "x\n").catch(() => {});
         conn.close();
       }
