@@ -148,7 +148,7 @@ for (const [mode, flags] of Object.entries(MODES)) {
         while (conn === undefined) {
           conn = await connectTo(server.address).catch((error) => {
             if (!(error instanceof Deno.errors.WouldBlock)) throw error;
-            return new Promise<undefined>((resolve) => setTimeout(resolve, 5));
+            return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5));
           });
         }
         await writeText(conn, "x\n").catch(() => {});
