@@ -4,7 +4,7 @@
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
-import { MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
+import { DEFAULT_MAX_FRAME_TEXT, MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
 import type { LogLevel } from "../lib/serve/server.ts";
 
 /** Flags every command accepts. */
@@ -73,7 +73,7 @@ export const framingFlags = {
     parse: parseMaxFrame,
     brief: "Largest message accepted, in bytes (16M, at most 1G)",
     placeholder: "BYTES",
-    default: "16M",
+    default: DEFAULT_MAX_FRAME_TEXT,
   },
 } as const;
 

@@ -9,7 +9,7 @@ import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from ".
 import { TimeoutError } from "../lib/errors.ts";
 import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
 import { LinesDecoder } from "../lib/framing/lines.ts";
-import { parseFraming } from "../lib/framing/mod.ts";
+import { DEFAULT_FRAMING, parseFraming, type TextForm } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/messages.ts";
 import { connectWithWait } from "../lib/send/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
@@ -65,34 +65,35 @@ export const sendFlags = {
   },
 } as const;
 
-/** Messages from stdin, as the SPEC describes: per line, all as one, or streamed (raw). */
+/** Messages from stdin, as the framing's text form says: per line, all as one, or streamed (raw). */
 async function* stdinMessages(
   codec: MessageCodec,
-  framing: string,
+  text: TextForm,
   encoding: Encoding,
   maxFrame: number,
 ): AsyncGenerator<Uint8Array[]> {
-  if (framing === "raw" && encoding === "text") {
+  if (text === "stream" && encoding === "text") {
     for await (const chunk of chunks(Deno.stdin)) yield [chunk];
     return;
   }
   // Hex and base64 take twice or 4/3 the bytes of the message they carry.
   const maxLine = maxFrame * 2 + 2;
-  if (framing === "lines" || encoding !== "text") {
+  if (text === "lines" || encoding !== "text") {
     yield* lineMessages(Deno.stdin, codec, maxLine);
     return;
   }
   const all = await readAll(Deno.stdin);
-  if (framing === "msgpack") {
+  if (text === "json") {
     // One JSON document, or JSON Lines: one value per line.
     let whole: Uint8Array;
     try {
       whole = codec.parseLine(all);
     } catch {
-      const lines = new LinesDecoder(all.length + 1);
-      yield [...lines.push(all), ...lines.end()].filter((line) => line.length > 0).map((line) =>
-        codec.parseLine(line)
-      );
+      const lines: Uint8Array[] = [];
+      const decoder = new LinesDecoder(all.length + 1);
+      decoder.push(all, lines);
+      decoder.end(lines);
+      yield lines.filter((line) => line.length > 0).map((line) => codec.parseLine(line));
       return;
     }
     yield [whole];
@@ -108,8 +109,8 @@ const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replac
  * msgpack-RPC servers do); with -v, always the counts. No replies at all is a server
  * that never answers (a sink), not news. Raw chunks are not messages: no counts.
  */
-function reportReplies(totals: ExchangeTotals, framing: string, address: string, flags: SendFlags): void {
-  if (framing === "raw") return;
+function reportReplies(totals: ExchangeTotals, framed: boolean, address: string, flags: SendFlags): void {
+  if (!framed) return;
   const log = stderrLog(flags);
   const { sent, received } = totals;
   log("verbose", `${address}: sent ${plural(sent, "message")}, received ${plural(received, "reply")}`);
@@ -127,16 +128,15 @@ function reportReplies(totals: ExchangeTotals, framing: string, address: string,
 /** Run `send`; resolves to the exit code. */
 export async function send(flags: SendFlags, addressText: string, ...messages: string[]): Promise<number> {
   const address = parseAddress(addressText);
-  const framingName = flags.framing ?? "lines";
-  const framing = parseFraming(framingName);
+  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
   const encoding = parseEncoding(flags.encoding);
-  const codec = await messageCodec(encoding, framingName);
+  const codec = await messageCodec(encoding, framing);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
   const batches = fromStdin
-    ? stdinMessages(codec, framingName, encoding, flags.maxFrame)
+    ? stdinMessages(codec, framing.text, encoding, flags.maxFrame)
     : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;
@@ -170,7 +170,7 @@ export async function send(flags: SendFlags, addressText: string, ...messages: s
         keepOpen: flags.keepOpen,
         noReply: flags.noReply,
       });
-      if (!flags.noReply) reportReplies(totals, framingName, address.text, flags);
+      if (!flags.noReply) reportReplies(totals, framing.framed, address.text, flags);
     };
     await Promise.race([run(), stopped]);
   } catch (error) {

@@ -3,14 +3,15 @@
  *
  * @example
  * ```ts
- * const codec = await messageCodec("hex", "lines");
+ * const codec = await messageCodec("hex", parseFraming("lines"));
  * codec.parse("6869"); // bytes "hi"
  * codec.format([new TextEncoder().encode("hi")]); // "6869\n"
  * ```
  * @module
  */
 import { FrameError, UsageError } from "./errors.ts";
-import { MsgpackDecoder, msgpackWithin } from "./framing/msgpack.ts";
+import { msgpackWithin } from "./framing/msgpack.ts";
+import type { Framing } from "./framing/types.ts";
 
 /** The encodings `-e` accepts. */
 export const ENCODINGS = ["text", "hex", "base64"] as const;
@@ -108,6 +109,14 @@ export const JSON_VIEW_MAX_ITEMS = 100_000;
 /** Deeper nesting than this prints as `$msgpack` too (JSON.stringify recurses). */
 export const JSON_VIEW_MAX_DEPTH = 1000;
 
+/**
+ * Bytes of a message to keep for showing it, at most `showMax` shown: the JSON view needs
+ * the whole value (up to 1 MiB) to print its beginning.
+ */
+export function bytesToShow(framing: Pick<Framing, "text">, showMax: number): number {
+  return framing.text === "json" ? Math.max(showMax, 1024 * 1024) : showMax;
+}
+
 /** Stands in for a 64-bit integer inside JSON.stringify; replaced by its digits afterwards. */
 const BIGINT_MARK = "\u0000ipcat-int:";
 const BIGINT_MARKED = /"\\u0000ipcat-int:(-?\d+)"/g;
@@ -178,18 +187,10 @@ async function jsonCodec(): Promise<MessageCodec> {
   };
 }
 
-/** Under msgpack, bytes given as hex/base64 must be exactly one MessagePack value. */
-function oneValue(codec: MessageCodec): MessageCodec {
+/** Bytes given whole (hex, base64) must be one message of the framing (`Framing.check`). */
+function checked(codec: MessageCodec, framing: Pick<Framing, "check">): MessageCodec {
   const check = (bytes: Uint8Array) => {
-    const decoder = new MsgpackDecoder(Number.MAX_SAFE_INTEGER);
-    const values = [...decoder.push(bytes), ...decoder.end()];
-    if (values.length !== 1) {
-      throw new FrameError(
-        `Message is ${values.length} MessagePack values, not one`,
-        undefined,
-        "send one value per message",
-      );
-    }
+    framing.check(bytes);
     return bytes;
   };
   return {
@@ -200,17 +201,20 @@ function oneValue(codec: MessageCodec): MessageCodec {
 }
 
 /**
- * The codec for an encoding under a framing: `text` under `msgpack` means JSON; `text`
- * under `raw` passes bytes through with no added newline.
+ * The codec for an encoding under a framing; `text` follows the framing's
+ * {@linkcode Framing.text} form: JSON for `msgpack`, bytes with no added newline for `raw`.
  */
-export async function messageCodec(encoding: Encoding, framing: string): Promise<MessageCodec> {
+export async function messageCodec(
+  encoding: Encoding,
+  framing: Pick<Framing, "text" | "check">,
+): Promise<MessageCodec> {
   switch (encoding) {
     case "hex":
-      return framing === "msgpack" ? oneValue(hexCodec()) : hexCodec();
+      return checked(hexCodec(), framing);
     case "base64":
-      return framing === "msgpack" ? oneValue(base64Codec()) : base64Codec();
+      return checked(base64Codec(), framing);
     case "text":
-      if (framing === "msgpack") return await jsonCodec();
-      return textCodec(framing === "raw");
+      if (framing.text === "json") return await jsonCodec();
+      return textCodec(framing.text === "stream");
   }
 }

@@ -22,8 +22,12 @@ function chop(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 function decodeAll(name: string, chunks: Uint8Array[], maxFrame = DEFAULT_MAX_FRAME) {
   const decoder = parseFraming(name).decoder(maxFrame);
   const out: Uint8Array[] = [];
-  for (const c of chunks) for (const m of decoder.push(c)) out.push(m.slice());
-  out.push(...decoder.end());
+  for (const c of chunks) {
+    const batch: Uint8Array[] = [];
+    decoder.push(c, batch);
+    for (const m of batch) out.push(m.slice());
+  }
+  decoder.end(out);
   return out;
 }
 

@@ -12,6 +12,7 @@
  */
 import { connect as connectTo } from "../address/mod.ts";
 import type { Address, Connection, Listener } from "../address/types.ts";
+import { bytesToShow } from "../encoding.ts";
 import type { Framing } from "../framing/types.ts";
 import { type Direction, relay } from "../pipe/relay.ts";
 import { describe, type LogLevel, Server, type Session } from "../serve/server.ts";
@@ -206,8 +207,7 @@ export class InspectProxy {
       c2s: new MessageCutter(framing, maxFrame),
       s2c: new MessageCutter(framing, maxFrame),
     };
-    // msgpack is shown as JSON, which needs the whole value.
-    const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+    const keep = bytesToShow(framing, showMax);
     const emit = (dir: Dir, cuts: ReturnType<MessageCutter["push"]>) => {
       const t = Date.now();
       for (const { message, wire } of cuts) {

@@ -9,6 +9,7 @@
  * @module
  */
 import type { Connection } from "../address/types.ts";
+import { bytesToShow } from "../encoding.ts";
 import type { Framing } from "../framing/types.ts";
 import { writeAll } from "../messages.ts";
 import { isPeerGone } from "../pipe/relay.ts";
@@ -38,7 +39,7 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
   const { conn, framing, maxFrame, showMax, parseLine, format, input } = options;
   const show = (event: InspectEvent) => input.print(asText(format(event)));
   const note = (text: string) => show({ kind: "note", t: Date.now(), text });
-  const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+  const keep = bytesToShow(framing, showMax);
   let sent = 0;
   let received = 0;
 

@@ -42,7 +42,7 @@ export interface PipeTotals {
 }
 
 function isRaw(framing: Framing | undefined): boolean {
-  return framing === undefined || framing.name === "raw";
+  return framing === undefined || !framing.framed;
 }
 
 /**

@@ -33,10 +33,12 @@ export async function* lineMessages(
 ): AsyncGenerator<Uint8Array[]> {
   const decoder = new LinesDecoder(maxLine);
   for await (const chunk of chunks(source)) {
-    const lines = decoder.push(chunk);
+    const lines: Uint8Array[] = [];
+    decoder.push(chunk, lines);
     if (lines.length) yield lines.map((line) => codec.parseLine(line));
   }
-  const last = decoder.end();
+  const last: Uint8Array[] = [];
+  decoder.end(last);
   if (last.length) yield last.map((line) => codec.parseLine(line));
 }
 
