@@ -152,6 +152,7 @@ export class HandlerRunner {
   #options: HandlerRunnerOptions;
   #jobs: Slots;
   #spawning: ShortageBackoff;
+  /** Descriptors held back so a handler can start when connections took the rest. */
   readonly reserve = new DescriptorReserve(RESERVED_FDS);
 
   constructor(options: HandlerRunnerOptions) {
@@ -165,6 +166,11 @@ export class HandlerRunner {
       waiting: "messages wait",
       recovered: "starting handlers again",
     });
+  }
+
+  /** Give back the descriptors held in reserve. */
+  close(): void {
+    this.reserve.release();
   }
 
   /** Run the handler once for `input`, holding a job slot; `dead` cancels it. */
@@ -272,7 +278,7 @@ export class HandlerService {
 
   /** Give back the descriptors held in reserve. */
   close(): void {
-    this.#runner.reserve.release();
+    this.#runner.close();
   }
 
   /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
