@@ -164,6 +164,7 @@ const framings = new Map<string, Framing>();
 /** The `length` framing family: 4-byte big-endian by default, or a `:variant`. */
 export const lengthFamily: FramingFamily = {
   name: "length",
+  variants: Object.keys(VARIANTS),
   syntax: ["length", ...Object.keys(VARIANTS).map((v) => `length:${v}`)],
   help: "length prefix then bytes; default u32be, or :u8 :u16be :u16le :u32le :u64be :u64le :varint",
   create(variant) {

@@ -48,7 +48,7 @@ export function parseFraming(text: string): Framing {
   const name = colon < 0 ? text : text.slice(0, colon);
   const variant = colon < 0 ? undefined : text.slice(colon + 1);
   const family = FRAMINGS.find((f) => f.name === name);
-  if (!family || (variant !== undefined && family.name !== "length")) {
+  if (!family || (variant !== undefined && !family.variants)) {
     throw new UsageError(
       `Unknown framing "${text}"`,
       `use one of: ${FRAMINGS.map((f) => f.name).join(", ")} (length takes :u8, :u16le, :varint, ...)`,

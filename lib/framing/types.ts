@@ -72,6 +72,8 @@ export interface Framing {
 export interface FramingFamily {
   /** Name before the optional `:variant`. */
   readonly name: string;
+  /** The `:variant`s it takes (`length:u8`, ...); none when absent. */
+  readonly variants?: readonly string[];
   /** Accepted spellings, for help text and error hints. */
   readonly syntax: readonly string[];
   /** One-line description for `--help`. */
