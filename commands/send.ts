@@ -8,7 +8,6 @@ import { parseDuration } from "../lib/duration.ts";
 import { type Encoding, type MessageCodec, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { TimeoutError } from "../lib/errors.ts";
 import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
-import { LinesDecoder } from "../lib/framing/lines.ts";
 import { DEFAULT_FRAMING, parseFraming, type TextForm } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/messages.ts";
 import { connectWithWait } from "../lib/send/retry.ts";
@@ -82,24 +81,7 @@ async function* stdinMessages(
     yield* lineMessages(Deno.stdin, codec, maxLine);
     return;
   }
-  const all = await readAll(Deno.stdin);
-  if (text === "json") {
-    // One JSON document, or JSON Lines: one value per line.
-    let whole: Uint8Array;
-    try {
-      whole = codec.parseLine(all);
-    } catch {
-      const lines: Uint8Array[] = [];
-      const decoder = new LinesDecoder(all.length + 1);
-      decoder.push(all, lines);
-      decoder.end(lines);
-      yield lines.filter((line) => line.length > 0).map((line) => codec.parseLine(line));
-      return;
-    }
-    yield [whole];
-    return;
-  }
-  yield [all];
+  yield codec.parseAll(await readAll(Deno.stdin));
 }
 
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replace(/y$/, "ie") + "s"}`;

@@ -10,6 +10,7 @@
  * @module
  */
 import { FrameError, UsageError } from "./errors.ts";
+import { LinesDecoder } from "./framing/lines.ts";
 import { msgpackWithin } from "./framing/msgpack.ts";
 import type { Framing } from "./framing/types.ts";
 
@@ -24,6 +25,11 @@ export interface MessageCodec {
   parse(text: string): Uint8Array;
   /** Message bytes from one line of stdin (without its `\n`). */
   parseLine(line: Uint8Array): Uint8Array;
+  /**
+   * The messages in all of stdin, when the framing takes it whole (`bytes` and `json` text
+   * forms): one message; under JSON, one document or JSON Lines.
+   */
+  parseAll(all: Uint8Array): Uint8Array[];
   /** What to print for a batch of received messages. */
   format(messages: readonly Uint8Array[]): Uint8Array;
 }
@@ -53,6 +59,7 @@ function textCodec(raw: boolean): MessageCodec {
   return {
     parse: (text) => te.encode(text),
     parseLine: (line) => line,
+    parseAll: (all) => [all],
     format(messages) {
       let total = raw ? 0 : messages.length;
       for (const m of messages) total += m.length;
@@ -80,6 +87,7 @@ function hexCodec(): MessageCodec {
   return {
     parse,
     parseLine: (line) => parse(td.decode(line)),
+    parseAll: (all) => [parse(td.decode(all))],
     format: lineFormat((m) => m.toHex()),
   };
 }
@@ -95,6 +103,7 @@ function base64Codec(): MessageCodec {
   return {
     parse,
     parseLine: (line) => parse(td.decode(line)),
+    parseAll: (all) => [parse(td.decode(all))],
     format: lineFormat((m) => m.toBase64()),
   };
 }
@@ -180,9 +189,22 @@ async function jsonCodec(): Promise<MessageCodec> {
       return JSON.stringify({ $msgpack: message.toBase64() });
     }
   };
+  const parseLine = (line: Uint8Array) => parse(td.decode(line));
   return {
     parse,
-    parseLine: (line) => parse(td.decode(line)),
+    parseLine,
+    parseAll(all) {
+      // One JSON document, or JSON Lines: one value per line.
+      try {
+        return [parseLine(all)];
+      } catch {
+        const lines: Uint8Array[] = [];
+        const decoder = new LinesDecoder(all.length + 1);
+        decoder.push(all, lines);
+        decoder.end(lines);
+        return lines.filter((line) => line.length > 0).map(parseLine);
+      }
+    },
     format: lineFormat(show),
   };
 }
@@ -196,6 +218,7 @@ function checked(codec: MessageCodec, framing: Pick<Framing, "check">): MessageC
   return {
     parse: (text) => check(codec.parse(text)),
     parseLine: (line) => check(codec.parseLine(line)),
+    parseAll: (all) => codec.parseAll(all).map(check),
     format: codec.format,
   };
 }
