@@ -5,7 +5,12 @@
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
-import { type FramingFamily, FRAMINGS, MAX_FRAME_CEILING } from "../lib/framing/mod.ts";
+import {
+  DEFAULT_MAX_FRAME_TEXT,
+  type FramingFamily,
+  FRAMINGS,
+  MAX_FRAME_CEILING,
+} from "../lib/framing/mod.ts";
 import type { Log } from "../lib/log.ts";
 import type { OutputLike } from "./stdio.ts";
 
@@ -82,7 +87,7 @@ export const framingFlags = {
     parse: parseMaxFrame,
     brief: "Largest message accepted, in bytes (16M, at most 1G)",
     placeholder: "BYTES",
-    default: "16M",
+    default: DEFAULT_MAX_FRAME_TEXT,
   },
 } as const;
 

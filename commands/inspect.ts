@@ -7,7 +7,7 @@ import { connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { describe, UsageError } from "../lib/errors.ts";
-import { parseFraming } from "../lib/framing/mod.ts";
+import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { Interception, restoreAside } from "../lib/inspect/intercept.ts";
 import { parseEscapes } from "../lib/inspect/escapes.ts";
@@ -114,7 +114,6 @@ async function session(
   formatter: ReturnType<typeof eventFormatter>,
   log: Log,
 ): Promise<number> {
-  const framingName = framing.name;
   if (address === undefined) {
     throw new UsageError(
       "inspect needs an address",
@@ -127,8 +126,8 @@ async function session(
       "add --target ADDR or use --intercept PATH",
     );
   }
-  const codec = await messageCodec(encoding, framingName);
-  const parseLine = encoding === "text" && framingName !== "msgpack"
+  const codec = await messageCodec(encoding, framing);
+  const parseLine = encoding === "text" && framing.text !== "json"
     ? parseEscapes
     : (line: string) => codec.parse(line);
   using session = await startSession({
@@ -163,14 +162,13 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
     log("info", await restoreAside(flags.restore));
     return 0;
   }
-  const framingName = flags.framing ?? "lines";
-  const framing = parseFraming(framingName);
+  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
   const format = parseViewFormat(flags.format);
   const encoding = parseEncoding(flags.encoding);
   const color = flags.color && !Deno.noColor && io.stdout.isTerminal();
   let json: ((m: Uint8Array) => string) | undefined;
-  if (framingName === "msgpack") {
-    const codec = await messageCodec("text", "msgpack");
+  if (framing.text === "json") {
+    const codec = await messageCodec("text", framing);
     json = (m) => td.decode(codec.format([m])).trimEnd();
   }
   const formatter = eventFormatter({ format, color, json });

@@ -76,19 +76,19 @@ async function framings(
   }
   const name = names[stdio];
   const other = sides[1 - stdio];
-  if (name !== undefined && name !== "lines") {
+  if (name !== undefined && sides[stdio]!.text !== "lines") {
     throw new UsageError(
       `-e ${encoding} makes the - side one message per line, which contradicts framing "${name}" there`,
       `use --${stdio === 0 ? "from" : "to"} lines, or leave it out`,
     );
   }
-  if (name === undefined && (other === undefined || other.name === "raw")) {
+  if (name === undefined && (other === undefined || !other.framed)) {
     throw new UsageError(
       `-e ${encoding} needs framed messages, but both sides are raw`,
       `name the other side's framing, e.g. --${stdio === 0 ? "to" : "from"} length`,
     );
   }
-  sides[stdio] = encodedLines(await messageCodec(encoding, "lines"), encoding);
+  sides[stdio] = encodedLines(await messageCodec(encoding, parseFraming("lines")), encoding);
   return [sides[0], sides[1]];
 }
 

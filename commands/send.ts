@@ -8,7 +8,7 @@ import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { TimeoutError } from "../lib/errors.ts";
 import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
-import { parseFraming } from "../lib/framing/mod.ts";
+import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/messages.ts";
 import { connectWithWait } from "../lib/send/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
@@ -75,12 +75,12 @@ const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replac
  */
 function reportReplies(
   totals: ExchangeTotals,
-  framing: string,
+  framed: boolean,
   address: string,
   flags: SendFlags,
   log: Log,
 ): void {
-  if (framing === "raw") return;
+  if (!framed) return;
   const { sent, received } = totals;
   log("verbose", `${address}: sent ${plural(sent, "message")}, received ${plural(received, "reply")}`);
   if (received > 0 && received < sent && flags.replies === undefined) {
@@ -102,16 +102,15 @@ export async function send(
   ...messages: string[]
 ): Promise<number> {
   const address = parseAddress(addressText);
-  const framingName = flags.framing ?? "lines";
-  const framing = parseFraming(framingName);
+  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
   const encoding = parseEncoding(flags.encoding);
-  const codec = await messageCodec(encoding, framingName);
+  const codec = await messageCodec(encoding, framing);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
   const batches = fromStdin
-    ? stdinMessages(io.stdin, codec, framingName, encoding, flags.maxFrame)
+    ? stdinMessages(io.stdin, codec, framing.text, encoding, flags.maxFrame)
     : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;
@@ -146,7 +145,7 @@ export async function send(
         noReply: flags.noReply,
       });
       if (!flags.noReply) {
-        reportReplies(totals, framingName, address.text, flags, stderrLog(flags, io.stderr));
+        reportReplies(totals, framing.framed, address.text, flags, stderrLog(flags, io.stderr));
       }
     };
     await Promise.race([run(), stopped]);

@@ -15,7 +15,7 @@ import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { FrameError, UsageError } from "../lib/errors.ts";
 import { execSession } from "../lib/serve/exec.ts";
 import { frameErrorFrom } from "../lib/framing/guess.ts";
-import { parseFraming } from "../lib/framing/mod.ts";
+import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import { HandlerService } from "../lib/serve/handle.ts";
 import { parseProgram } from "../lib/process/command_line.ts";
 import { Server, type Session } from "../lib/serve/server.ts";
@@ -190,9 +190,8 @@ function connectionLimit(
 /** Run `serve`; resolves to the exit code. */
 export async function serve(io: Stdio, flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
-  const framingName = flags.framing ?? "lines";
-  const framing = parseFraming(framingName);
-  const codec = await messageCodec(parseEncoding(flags.encoding), framingName);
+  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
+  const codec = await messageCodec(parseEncoding(flags.encoding), framing);
   const mode = parseMode(flags.mode);
   const log = stderrLog(flags, io.stderr);
   const serveMode = parseServeMode(flags);

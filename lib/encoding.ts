@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * const codec = await messageCodec("hex", "lines");
+ * const codec = await messageCodec("hex", parseFraming("lines"));
  * codec.parse("6869"); // bytes "hi"
  * codec.format([new TextEncoder().encode("hi")]); // "6869\n"
  * ```
@@ -11,7 +11,9 @@
  */
 import { FrameError, UsageError } from "./errors.ts";
 import { closest } from "./suggest.ts";
-import { MsgpackDecoder, msgpackWithin } from "./framing/msgpack.ts";
+import { LinesDecoder } from "./framing/lines.ts";
+import { msgpackWithin } from "./framing/msgpack.ts";
+import type { Framing } from "./framing/types.ts";
 
 /** The encodings `-e` accepts. */
 export const ENCODINGS = ["text", "hex", "base64"] as const;
@@ -24,6 +26,11 @@ export interface MessageCodec {
   parse(text: string): Uint8Array;
   /** Message bytes from one line of stdin (without its `\n`). */
   parseLine(line: Uint8Array): Uint8Array;
+  /**
+   * The messages in all of stdin, when the framing takes it whole (`bytes` and `json` text
+   * forms): one message; under JSON, one document or JSON Lines.
+   */
+  parseAll(all: Uint8Array): Uint8Array[];
   /** What to print for a batch of received messages. */
   format(messages: readonly Uint8Array[]): Uint8Array;
 }
@@ -57,6 +64,7 @@ function textCodec(raw: boolean): MessageCodec {
   return {
     parse: (text) => te.encode(text),
     parseLine: (line) => line,
+    parseAll: (all) => [all],
     format(messages) {
       let total = raw ? 0 : messages.length;
       for (const m of messages) total += m.length;
@@ -84,6 +92,7 @@ function hexCodec(): MessageCodec {
   return {
     parse,
     parseLine: (line) => parse(td.decode(line)),
+    parseAll: (all) => [parse(td.decode(all))],
     format: lineFormat((m) => m.toHex()),
   };
 }
@@ -99,6 +108,7 @@ function base64Codec(): MessageCodec {
   return {
     parse,
     parseLine: (line) => parse(td.decode(line)),
+    parseAll: (all) => [parse(td.decode(all))],
     format: lineFormat((m) => m.toBase64()),
   };
 }
@@ -112,6 +122,14 @@ function base64Codec(): MessageCodec {
 export const JSON_VIEW_MAX_ITEMS = 100_000;
 /** Deeper nesting than this prints as `$msgpack` too (JSON.stringify recurses). */
 export const JSON_VIEW_MAX_DEPTH = 1000;
+
+/**
+ * Bytes of a message to keep for showing it, at most `showMax` shown: the JSON view needs
+ * the whole value (up to 1 MiB) to print its beginning.
+ */
+export function bytesToShow(framing: Pick<Framing, "text">, showMax: number): number {
+  return framing.text === "json" ? Math.max(showMax, 1024 * 1024) : showMax;
+}
 
 /** Stands in for a 64-bit integer inside JSON.stringify; replaced by its digits afterwards. */
 const BIGINT_MARK = "\u0000ipcat-int:";
@@ -176,46 +194,55 @@ async function jsonCodec(): Promise<MessageCodec> {
       return JSON.stringify({ $msgpack: message.toBase64() });
     }
   };
+  const parseLine = (line: Uint8Array) => parse(td.decode(line));
   return {
     parse,
-    parseLine: (line) => parse(td.decode(line)),
+    parseLine,
+    parseAll(all) {
+      // One JSON document, or JSON Lines: one value per line.
+      try {
+        return [parseLine(all)];
+      } catch {
+        const lines: Uint8Array[] = [];
+        const decoder = new LinesDecoder(all.length + 1);
+        decoder.push(all, lines);
+        decoder.end(lines);
+        return lines.filter((line) => line.length > 0).map(parseLine);
+      }
+    },
     format: lineFormat(show),
   };
 }
 
-/** Under msgpack, bytes given as hex/base64 must be exactly one MessagePack value. */
-function oneValue(codec: MessageCodec): MessageCodec {
+/** Bytes given whole (hex, base64) must be one message of the framing (`Framing.check`). */
+function checked(codec: MessageCodec, framing: Pick<Framing, "check">): MessageCodec {
   const check = (bytes: Uint8Array) => {
-    const decoder = new MsgpackDecoder(Number.MAX_SAFE_INTEGER);
-    const values = [...decoder.push(bytes), ...decoder.end()];
-    if (values.length !== 1) {
-      throw new FrameError(
-        `Message is ${values.length} MessagePack values, not one`,
-        undefined,
-        "send one value per message",
-      );
-    }
+    framing.check(bytes);
     return bytes;
   };
   return {
     parse: (text) => check(codec.parse(text)),
     parseLine: (line) => check(codec.parseLine(line)),
+    parseAll: (all) => codec.parseAll(all).map(check),
     format: codec.format,
   };
 }
 
 /**
- * The codec for an encoding under a framing: `text` under `msgpack` means JSON; `text`
- * under `raw` passes bytes through with no added newline.
+ * The codec for an encoding under a framing; `text` follows the framing's
+ * {@linkcode Framing.text} form: JSON for `msgpack`, bytes with no added newline for `raw`.
  */
-export async function messageCodec(encoding: Encoding, framing: string): Promise<MessageCodec> {
+export async function messageCodec(
+  encoding: Encoding,
+  framing: Pick<Framing, "text" | "check">,
+): Promise<MessageCodec> {
   switch (encoding) {
     case "hex":
-      return framing === "msgpack" ? oneValue(hexCodec()) : hexCodec();
+      return checked(hexCodec(), framing);
     case "base64":
-      return framing === "msgpack" ? oneValue(base64Codec()) : base64Codec();
+      return checked(base64Codec(), framing);
     case "text":
-      if (framing === "msgpack") return await jsonCodec();
-      return textCodec(framing === "raw");
+      if (framing.text === "json") return await jsonCodec();
+      return textCodec(framing.text === "stream");
   }
 }

@@ -27,14 +27,15 @@ export class UsageError extends IpcatError {
 /** Malformed, truncated or oversize framing, or bad encoded input (exit 65). */
 export class FrameError extends IpcatError {
   override name = "FrameError";
+  /** What is wrong, without the offset: the message is this plus " (at byte N)". */
+  readonly reason: string;
   /** Byte offset in the stream where the problem was found; undefined for input given whole. */
   readonly offset?: number;
-  /** Messages the decoder completed in the same chunk before the bad bytes, to deliver first. */
-  decoded: Uint8Array[] = [];
   /** A copy of the first bytes at the problem, so a hint can tell what they look like. */
   bytes?: Uint8Array;
-  constructor(message: string, offset?: number, hint?: string) {
-    super(offset === undefined ? message : `${message} (at byte ${offset})`, hint);
+  constructor(reason: string, offset?: number, hint?: string) {
+    super(offset === undefined ? reason : `${reason} (at byte ${offset})`, hint);
+    this.reason = reason;
     this.offset = offset;
   }
 

@@ -2,7 +2,6 @@
  * Byte-moving loops shared by every command: write everything, read messages.
  * @module
  */
-import { FrameError } from "./errors.ts";
 import type { Connection } from "./address/types.ts";
 import type { FrameDecoder } from "./framing/types.ts";
 
@@ -76,12 +75,13 @@ export async function readMessages(
     if (n === size && size < READ_SIZE) size *= 4;
     onBusy?.(true);
     try {
-      let messages: Uint8Array[];
+      const messages: Uint8Array[] = [];
       try {
-        messages = n === null ? decoder.end() : decoder.push(buffer.subarray(0, n));
+        if (n === null) decoder.end(messages);
+        else decoder.push(buffer.subarray(0, n), messages);
       } catch (error) {
         // Bad bytes after good messages in the same read: the good ones are still handled.
-        if (error instanceof FrameError && error.decoded.length) await onBatch(error.decoded);
+        if (messages.length) await onBatch(messages);
         throw error;
       }
       if (messages.length) await onBatch(messages);

@@ -113,6 +113,27 @@ for (
   });
 }
 
+Deno.test("fault decoders: an inspect proxy fed a line a byte per write costs about a byte per pending byte", async () => {
+  const conns = scaled(16, 64);
+  const each = scaled(64 * 1024, 256 * 1024);
+  await using target = await startServe(["--max-frame", "1G", "tcp:0"]);
+  await using proxy = await startListening(IPCAT, [
+    "inspect",
+    "tcp:0",
+    "--target",
+    target.address,
+    "--max-frame",
+    "1G",
+  ], { env: V8_STEADY });
+  const port = proxy.address.split(":").pop()!;
+  const perByte = await rssPerPendingByte(proxy.child.pid, port, conns, each, "");
+  figure("decoders.inspect_cutter.rss_per_pending_byte", perByte.toFixed(2), "B/B");
+  figure("decoders.inspect_cutter.pending_bytes", conns * each, "B");
+  // The cutter's pending bytes and its decoder's each grow by doubling; a copied slice per
+  // read cost ~100 bytes per byte.
+  assert.ok(perByte < 12, `${perByte.toFixed(1)} bytes of RSS per pending byte`);
+});
+
 Deno.test("fault decoders: headers announcing huge frames reserve nothing until the bytes arrive", async () => {
   const conns = scaled(200, 1000);
   await using server = await startServe([

@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { keepDecoded, PendingBytes } from "./_bytes.ts";
+import { PendingBytes } from "./_bytes.ts";
 
 /** A parsed frame header: the body size and how many bytes the header took. */
 export interface FrameHeader {
@@ -42,12 +42,7 @@ export abstract class PrefixedDecoder {
   /** Check the trailer bytes; throw `FrameError` if wrong. */
   protected checkTrailer(_buf: Uint8Array, _at: number, _offset: number): void {}
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    return keepDecoded(out, () => this.#push(chunk, out));
-  }
-
-  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
     let buf = chunk;
     if (this.#stash) {
       // #offset already points at the stash's first byte.
@@ -64,7 +59,7 @@ export abstract class PrefixedDecoder {
       at = n;
       if (this.#body.length < total) {
         this.#offset += buf.length;
-        return out;
+        return;
       }
       const body = this.#body.take();
       this.checkTrailer(body, this.#bodySize, this.#offset + at - this.trailerLength);
@@ -81,7 +76,7 @@ export abstract class PrefixedDecoder {
         this.#stash = buf.slice(at);
         this.#frameStart = this.#offset + at;
         this.#offset += at;
-        return out;
+        return;
       }
       const { size, headerLength } = header;
       if (size > this.#maxFrame) {
@@ -107,14 +102,13 @@ export abstract class PrefixedDecoder {
       break;
     }
     this.#offset += buf.length;
-    return out;
   }
 
   recordWireLengths(): number[] {
     return this.#wires ??= [];
   }
 
-  end(): Uint8Array[] {
+  end(_out: Uint8Array[]): void {
     if (this.#stash || this.#bodySize >= 0) {
       throw new FrameError(
         this.#bodySize >= 0
@@ -123,6 +117,5 @@ export abstract class PrefixedDecoder {
         this.#frameStart,
       ).near(this.#stash ?? undefined);
     }
-    return [];
   }
 }

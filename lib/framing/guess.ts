@@ -62,8 +62,5 @@ export function frameErrorFrom(
       quote(error.bytes!)
     }, look like ${guess}: is ${speaker} speaking ${guess}? try ${flag} ${guess}`
     : error.hint;
-  const what = error.message.replace(/ \(at byte \d+\)$/, "");
-  const named = new FrameError(`${peer}: ${what}`, error.offset, hint).near(error.bytes);
-  named.decoded = error.decoded;
-  return named;
+  return new FrameError(`${peer}: ${error.reason}`, error.offset, hint).near(error.bytes);
 }

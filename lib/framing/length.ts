@@ -21,7 +21,8 @@ const VARIANTS: Record<string, { width: Width | "varint"; little: boolean }> = {
  *
  * @example
  * ```ts
- * new LengthPrefixDecoder(4, false, 1024).push(new Uint8Array([0, 0, 0, 1, 65])); // ["A"]
+ * const out: Uint8Array[] = [];
+ * new LengthPrefixDecoder(4, false, 1024).push(new Uint8Array([0, 0, 0, 1, 65]), out); // out: ["A"]
  * ```
  */
 export class LengthPrefixDecoder extends PrefixedDecoder {
@@ -88,9 +89,16 @@ function varintLength(n: number): number {
 function lengthFraming(variant: string): Framing {
   const spec = VARIANTS[variant];
   const name = variant === "u32be" ? "length" : `length:${variant}`;
+  const reply = (output: Uint8Array, maxFrame: number) =>
+    output.length > maxFrame ? null : framing.encode([output]);
   if (spec.width === "varint") {
-    return {
+    const framing: Framing = {
       name,
+      framed: true,
+      text: "bytes",
+      replyOverhead: 0,
+      check() {},
+      reply,
       decoder: (maxFrame) => new VarintPrefixDecoder(maxFrame),
       encode(messages) {
         let total = 0;
@@ -105,17 +113,26 @@ function lengthFraming(variant: string): Framing {
         return out;
       },
     };
+    return framing;
   }
   const width = spec.width;
   const little = spec.little;
   const limit = width === 8 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * width) - 1;
-  return {
+  const framing: Framing = {
     name,
+    framed: true,
+    text: "bytes",
+    replyOverhead: 0,
+    check() {},
+    reply,
     decoder: (maxFrame) => new LengthPrefixDecoder(width, little, maxFrame),
-    encode(messages) {
+    encode(messages, written) {
       let total = 0;
-      for (const m of messages) {
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
         if (m.length > limit) {
+          // Checked before anything is framed: the messages before this one are framed apart.
+          for (let j = 0; written && j < i; j++) written.push(framing.encode([messages[j]]));
           throw new FrameError(
             `Message of ${m.length} bytes does not fit a ${width}-byte length prefix`,
             undefined,
@@ -139,6 +156,7 @@ function lengthFraming(variant: string): Framing {
       return out;
     },
   };
+  return framing;
 }
 
 const framings = new Map<string, Framing>();
@@ -146,6 +164,7 @@ const framings = new Map<string, Framing>();
 /** The `length` framing family: 4-byte big-endian by default, or a `:variant`. */
 export const lengthFamily: FramingFamily = {
   name: "length",
+  variants: Object.keys(VARIANTS),
   syntax: ["length", ...Object.keys(VARIANTS).map((v) => `length:${v}`)],
   help: "length prefix then bytes; default u32be, or :u8 :u16be :u16le :u32le :u64be :u64le :varint",
   create(variant) {

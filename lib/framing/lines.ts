@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { keepDecoded, PendingBytes } from "./_bytes.ts";
+import { concatBytes, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 const NL = 0x0a;
@@ -10,7 +10,8 @@ const NL = 0x0a;
  *
  * @example
  * ```ts
- * new LinesDecoder(1024).push(new TextEncoder().encode("a\nb\n")).length; // 2
+ * const out: Uint8Array[] = [];
+ * new LinesDecoder(1024).push(new TextEncoder().encode("a\nb\n"), out); // out.length === 2
  * ```
  */
 export class LinesDecoder implements FrameDecoder {
@@ -24,12 +25,7 @@ export class LinesDecoder implements FrameDecoder {
     this.#maxFrame = maxFrame;
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    return keepDecoded(out, () => this.#push(chunk, out));
-  }
-
-  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
     let start = 0;
     for (let nl = chunk.indexOf(NL); nl >= 0; nl = chunk.indexOf(NL, start)) {
       if (this.#pending.length > 0) {
@@ -50,13 +46,12 @@ export class LinesDecoder implements FrameDecoder {
       this.#pending.append(chunk.subarray(start), this.#maxFrame);
     }
     this.#offset += chunk.length;
-    return out;
   }
 
-  end(): Uint8Array[] {
-    if (this.#pending.length === 0) return [];
+  end(out: Uint8Array[]): void {
+    if (this.#pending.length === 0) return;
     this.#wires?.push(this.#pending.length);
-    return [this.#pending.take()];
+    out.push(this.#pending.take());
   }
 
   recordWireLengths(): number[] {
@@ -77,14 +72,20 @@ export class LinesDecoder implements FrameDecoder {
 
 const lines: Framing = {
   name: "lines",
+  framed: true,
+  text: "lines",
+  replyOverhead: 1,
   decoder: (maxFrame) => new LinesDecoder(maxFrame),
-  encode(messages) {
+  encode(messages, written) {
     let total = messages.length;
     for (const m of messages) total += m.length;
     const out = new Uint8Array(total);
     let at = 0;
     for (const m of messages) {
       if (m.indexOf(NL) >= 0) {
+        for (let i = 0, from = 0; from < at; i++) {
+          written?.push(out.subarray(from, from += messages[i].length + 1));
+        }
         throw new FrameError(
           `Message contains a newline, which "lines" framing cannot carry`,
           undefined,
@@ -96,6 +97,13 @@ const lines: Framing = {
       out[at++] = NL;
     }
     return out;
+  },
+  check() {},
+  reply(output, maxFrame) {
+    // One trailing newline is the line's own; a reply of several lines stays several lines.
+    if (output.length > 0 && output[output.length - 1] === NL) return output;
+    if (output.length > maxFrame) return null;
+    return concatBytes([output, new Uint8Array([NL])]);
   },
 };
 

@@ -17,7 +17,7 @@ import { netstringFamily } from "./netstring.ts";
 import { rawFamily } from "./raw.ts";
 import type { Framing, FramingFamily } from "./types.ts";
 
-export type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
+export type { FrameDecoder, Framing, FramingFamily, TextForm } from "./types.ts";
 
 /** Every framing family, in the order `--help` lists them. */
 export const FRAMINGS: readonly FramingFamily[] = [
@@ -28,8 +28,14 @@ export const FRAMINGS: readonly FramingFamily[] = [
   msgpackFamily,
 ];
 
+/** Framing of `serve`, `send` and `inspect` when `-f` is not given (`pipe` is raw). */
+export const DEFAULT_FRAMING = "lines";
+
 /** Default `--max-frame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+
+/** {@linkcode DEFAULT_MAX_FRAME} as `--max-frame` takes it, for help and flag defaults. */
+export const DEFAULT_MAX_FRAME_TEXT = `${DEFAULT_MAX_FRAME / 1024 / 1024}M`;
 
 /** Largest `--max-frame` accepted: 1 GiB. */
 export const MAX_FRAME_CEILING = 1024 ** 3;
@@ -43,7 +49,7 @@ export function parseFraming(text: string): Framing {
   const name = colon < 0 ? text : text.slice(0, colon);
   const variant = colon < 0 ? undefined : text.slice(colon + 1);
   const family = FRAMINGS.find((f) => f.name === name);
-  if (!family || (variant !== undefined && family.name !== "length")) {
+  if (!family || (variant !== undefined && !family.variants)) {
     const close = family ? undefined : closest(name, FRAMINGS.map((f) => f.name));
     throw new UsageError(
       `Unknown framing "${text}"`,

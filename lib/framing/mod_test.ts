@@ -22,8 +22,12 @@ function chop(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 function decodeAll(name: string, chunks: Uint8Array[], maxFrame = DEFAULT_MAX_FRAME) {
   const decoder = parseFraming(name).decoder(maxFrame);
   const out: Uint8Array[] = [];
-  for (const c of chunks) for (const m of decoder.push(c)) out.push(m.slice());
-  out.push(...decoder.end());
+  for (const c of chunks) {
+    const batch: Uint8Array[] = [];
+    decoder.push(c, batch);
+    for (const m of batch) out.push(m.slice());
+  }
+  decoder.end(out);
   return out;
 }
 
@@ -147,4 +151,59 @@ Deno.test("msgpack: boundaries match a real encoder for any values, ext and time
     ),
     { numRuns: 150 },
   );
+});
+
+for (const name of ALL) {
+  Deno.test(`${name}: push appends the messages before bad bytes, then throws; the reason has no offset`, () => {
+    const framing = parseFraming(name);
+    const good = framing.encode(asMessages(name, [te.encode("one"), te.encode("two")]));
+    // A frame over --max-frame right after two good ones, in the same chunk.
+    const bad = framing.encode(asMessages(name, [new Uint8Array(100)]));
+    const chunk = new Uint8Array([...good, ...bad]);
+    const out: Uint8Array[] = [];
+    assert.throws(
+      () => framing.decoder(50).push(chunk, out),
+      (e) => e instanceof FrameError && e.offset === good.length && !e.reason.includes("at byte"),
+    );
+    assert.deepEqual(out, asMessages(name, [te.encode("one"), te.encode("two")]));
+  });
+}
+
+for (const family of FRAMINGS) {
+  const framing = family.create(undefined);
+  Deno.test(`${framing.name}: a handler's stdout over --max-frame is no reply; within, one framed message`, () => {
+    assert.equal(framing.reply(new Uint8Array(11), 10), null);
+    const one = asMessages(framing.name, [te.encode("hi")])[0];
+    assert.deepEqual(framing.reply(one, 10), framing.encode([one]));
+  });
+}
+
+Deno.test("lines: a handler's own final newline ends its reply; several lines stay several", () => {
+  const lines = parseFraming("lines");
+  assert.deepEqual(lines.reply(te.encode("a\nb\n"), 3), te.encode("a\nb\n"));
+  assert.equal(lines.reply(te.encode("abcd"), 3), null);
+});
+
+Deno.test("msgpack: a reply or a message given whole must be exactly one value", () => {
+  const msgpack = parseFraming("msgpack");
+  assert.throws(
+    () => msgpack.reply(new Uint8Array([1, 2]), 10),
+    (e) => e instanceof FrameError && e.reason === "not exactly one MessagePack value",
+  );
+  assert.throws(() => msgpack.check(new Uint8Array([1, 2])), /2 MessagePack values, not one/);
+  msgpack.check(new Uint8Array([0x92, 1, 2]));
+});
+
+Deno.test("encode: the messages before one the framing cannot carry come first, framed one by one", () => {
+  for (
+    const [name, bad] of [["lines", te.encode("a\nb")], ["length:u8", new Uint8Array(256)]] as const
+  ) {
+    const framing = parseFraming(name);
+    const written: Uint8Array[] = [];
+    assert.throws(
+      () => framing.encode([te.encode("x"), te.encode("yz"), bad, te.encode("w")], written),
+      FrameError,
+    );
+    assert.deepEqual(written, [framing.encode([te.encode("x")]), framing.encode([te.encode("yz")])]);
+  }
 });

@@ -1,5 +1,5 @@
 import { FrameError } from "../errors.ts";
-import { concatBytes, keepDecoded, PendingBytes } from "./_bytes.ts";
+import { concatBytes, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 
 /**
@@ -143,7 +143,8 @@ export function msgpackWithin(bytes: Uint8Array, maxItems: number, maxDepth: num
  *
  * @example
  * ```ts
- * new MsgpackDecoder(1024).push(new Uint8Array([0x92, 0x01, 0x02, 0xc0])).length; // 2
+ * const out: Uint8Array[] = [];
+ * new MsgpackDecoder(1024).push(new Uint8Array([0x92, 0x01, 0x02, 0xc0]), out); // out.length === 2
  * ```
  */
 export class MsgpackDecoder implements FrameDecoder {
@@ -164,12 +165,7 @@ export class MsgpackDecoder implements FrameDecoder {
     this.#maxFrame = maxFrame;
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    return keepDecoded(out, () => this.#push(chunk, out));
-  }
-
-  #push(chunk: Uint8Array, out: Uint8Array[]): Uint8Array[] {
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
     let buf = chunk;
     if (this.#stash) {
       buf = concatBytes([this.#stash, chunk]);
@@ -207,7 +203,7 @@ export class MsgpackDecoder implements FrameDecoder {
         this.#stash = buf.slice(at);
         this.#keep(buf.subarray(start, at));
         this.#offset += at;
-        return out;
+        return;
       }
       let n = 0;
       for (let i = 0; i < lengthBytes; i++) n = n * 256 + buf[at + fixed + i];
@@ -242,14 +238,12 @@ export class MsgpackDecoder implements FrameDecoder {
     }
     if (this.#remaining > 0 || this.#skip > 0) this.#keep(buf.subarray(start, at));
     this.#offset += buf.length;
-    return out;
   }
 
-  end(): Uint8Array[] {
+  end(_out: Uint8Array[]): void {
     if (this.#remaining > 0 || this.#skip > 0 || this.#stash) {
       throw new FrameError("Truncated MessagePack value at EOF", this.#valueStart);
     }
-    return [];
   }
 
   recordWireLengths(): number[] {
@@ -278,10 +272,45 @@ export class MsgpackDecoder implements FrameDecoder {
   }
 }
 
+/** How many MessagePack values `bytes` holds, or -1 when they are not whole values. */
+function valueCount(bytes: Uint8Array): number {
+  const decoder = new MsgpackDecoder(Number.MAX_SAFE_INTEGER);
+  const values: Uint8Array[] = [];
+  try {
+    decoder.push(bytes, values);
+    decoder.end(values);
+  } catch {
+    return -1;
+  }
+  return values.length;
+}
+
 const msgpack: Framing = {
   name: "msgpack",
+  framed: true,
+  text: "json",
+  replyOverhead: 0,
   decoder: (maxFrame) => new MsgpackDecoder(maxFrame),
   encode: (messages) => concatBytes(messages),
+  check(message) {
+    const values = new MsgpackDecoder(Number.MAX_SAFE_INTEGER);
+    const out: Uint8Array[] = [];
+    values.push(message, out);
+    values.end(out);
+    if (out.length !== 1) {
+      throw new FrameError(
+        `Message is ${out.length} MessagePack values, not one`,
+        undefined,
+        "send one value per message",
+      );
+    }
+  },
+  reply(output, maxFrame) {
+    if (output.length > maxFrame) return null;
+    // Self-delimiting: anything but exactly one value would desynchronise the client.
+    if (valueCount(output) !== 1) throw new FrameError("not exactly one MessagePack value");
+    return output;
+  },
 };
 
 /** The `msgpack` framing family. */

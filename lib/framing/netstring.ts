@@ -12,7 +12,8 @@ const MAX_DIGITS = 16;
  *
  * @example
  * ```ts
- * new NetstringDecoder(1024).push(new TextEncoder().encode("5:hello,")); // ["hello"]
+ * const out: Uint8Array[] = [];
+ * new NetstringDecoder(1024).push(new TextEncoder().encode("5:hello,"), out); // out: ["hello"]
  * ```
  */
 export class NetstringDecoder extends PrefixedDecoder {
@@ -53,6 +54,9 @@ const encoder = new TextEncoder();
 
 const netstring: Framing = {
   name: "netstring",
+  framed: true,
+  text: "bytes",
+  replyOverhead: 0,
   decoder: (maxFrame) => new NetstringDecoder(maxFrame),
   encode(messages) {
     const heads = messages.map((m) => encoder.encode(`${m.length}:`));
@@ -69,6 +73,8 @@ const netstring: Framing = {
     }
     return out;
   },
+  check() {},
+  reply: (output, maxFrame) => output.length > maxFrame ? null : netstring.encode([output]),
 };
 
 /** The `netstring` framing family. */

@@ -5,14 +5,12 @@ import { concatBytes } from "./_bytes.ts";
 export class RawDecoder implements FrameDecoder {
   #wires: number[] | null = null;
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.length === 0) return [];
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
+    if (chunk.length === 0) return;
     this.#wires?.push(chunk.length);
-    return [chunk];
+    out.push(chunk);
   }
-  end(): Uint8Array[] {
-    return [];
-  }
+  end(): void {}
   recordWireLengths(): number[] {
     return this.#wires ??= [];
   }
@@ -20,8 +18,13 @@ export class RawDecoder implements FrameDecoder {
 
 const raw: Framing = {
   name: "raw",
+  framed: false,
+  text: "stream",
+  replyOverhead: 0,
   decoder: () => new RawDecoder(),
   encode: (messages) => concatBytes(messages),
+  check() {},
+  reply: (output, maxFrame) => output.length > maxFrame ? null : output,
 };
 
 /** The `raw` framing family. */

@@ -20,11 +20,17 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
     const decoder: FrameDecoder = framing.decoder(maxFrame);
     super({
       transform(chunk, controller) {
-        const messages = decoder.push(chunk);
-        if (messages.length) controller.enqueue(messages);
+        const messages: Uint8Array[] = [];
+        try {
+          decoder.push(chunk, messages);
+        } finally {
+          // The messages before bad bytes still go downstream, ahead of the error.
+          if (messages.length) controller.enqueue(messages);
+        }
       },
       flush(controller) {
-        const messages = decoder.end();
+        const messages: Uint8Array[] = [];
+        decoder.end(messages);
         if (messages.length) controller.enqueue(messages);
       },
     });

@@ -56,7 +56,9 @@ export class PlainLines implements LineSource {
       if (this.#eof) return null;
       const buffer = new Uint8Array(READ_SIZE);
       const n = await this.#input.read(buffer);
-      const lines = n === null ? this.#decoder.end() : this.#decoder.push(buffer.subarray(0, n));
+      const lines: Uint8Array[] = [];
+      if (n === null) this.#decoder.end(lines);
+      else this.#decoder.push(buffer.subarray(0, n), lines);
       if (n === null) this.#eof = true;
       for (const line of lines) this.#ready.push(this.#td.decode(line).replace(/\r$/, ""));
     }

@@ -12,8 +12,8 @@
  * @module
  */
 import { FrameError } from "../errors.ts";
+import { PendingBytes } from "../framing/_bytes.ts";
 import type { FrameDecoder, Framing } from "../framing/types.ts";
-import { concatBytes } from "../bytes.ts";
 
 /** A message and the bytes that carried it on the wire. Both may be views of the chunk. */
 export interface Cut {
@@ -29,12 +29,15 @@ export class MessageCutter {
   #decoder: FrameDecoder | null;
   /** Wire bytes of each message the decoder returns, as it counted them. */
   #wires: number[] = [];
-  /** Bytes read but not yet part of a cut message. */
-  #pending: Uint8Array[] = [];
+  /**
+   * Bytes read but not yet part of a cut message, in one growing buffer: a copied slice
+   * per read cost ~100 bytes per byte held when a peer wrote one byte at a time.
+   */
+  #pending = new PendingBytes();
   #error: FrameError | null = null;
 
   constructor(framing: Framing, maxFrame: number) {
-    this.#decoder = framing.name === "raw" ? null : framing.decoder(maxFrame);
+    this.#decoder = framing.framed ? framing.decoder(maxFrame) : null;
     if (this.#decoder) this.#wires = this.#decoder.recordWireLengths();
   }
 
@@ -48,22 +51,26 @@ export class MessageCutter {
   /** The messages `chunk` completes. */
   push(chunk: Uint8Array): Cut[] {
     if (this.#decoder === null) return chunk.length ? [{ message: chunk, wire: chunk }] : [];
+    const messages: Uint8Array[] = [];
     try {
-      return this.#cut(this.#decoder.push(chunk), chunk);
+      this.#decoder.push(chunk, messages);
     } catch (error) {
-      return this.#fail(error, chunk);
+      return this.#fail(error, messages, chunk);
     }
+    return this.#cut(messages, chunk);
   }
 
   /** End of stream: the last message, or the leftover bytes if framing was cut short. */
   end(): Cut[] {
     if (this.#decoder === null) return [];
     const none = new Uint8Array(0);
+    const messages: Uint8Array[] = [];
     try {
-      return this.#cut(this.#decoder.end(), none);
+      this.#decoder.end(messages);
     } catch (error) {
-      return this.#fail(error, none);
+      return this.#fail(error, messages, none);
     }
+    return this.#cut(messages, none);
   }
 
   /** Pair each message with its wire bytes: the pending bytes, then the chunk's. */
@@ -71,39 +78,31 @@ export class MessageCutter {
     const cuts: Cut[] = [];
     let at = 0;
     for (const [i, message] of messages.entries()) {
-      let need = this.#wires[i];
-      const parts: Uint8Array[] = [];
-      while (need > 0 && this.#pending.length > 0) {
-        const head = this.#pending[0];
-        if (head.length <= need) {
-          parts.push(head);
-          this.#pending.shift();
-          need -= head.length;
-        } else {
-          parts.push(head.subarray(0, need));
-          this.#pending[0] = head.subarray(need);
-          need = 0;
-        }
+      const need = this.#wires[i];
+      const held = this.#pending.length;
+      if (held > need) {
+        const bytes = this.#pending.take();
+        this.#pending.append(bytes.subarray(need));
+        cuts.push({ message, wire: bytes.subarray(0, need) });
+        continue;
       }
-      const take = Math.min(need, chunk.length - at);
-      if (take > 0) parts.push(chunk.subarray(at, at + take));
-      at += take;
-      cuts.push({ message, wire: parts.length === 1 ? parts[0] : concatBytes(parts) });
+      const tail = chunk.subarray(at, at + need - held);
+      at += tail.length;
+      cuts.push({ message, wire: held === 0 ? tail : this.#pending.take(tail) });
     }
     this.#wires.length = 0;
     // Copied: the caller reuses its read buffer.
-    if (at < chunk.length) this.#pending.push(chunk.slice(at));
+    if (at < chunk.length) this.#pending.append(chunk.subarray(at));
     return cuts;
   }
 
-  #fail(error: unknown, chunk: Uint8Array): Cut[] {
+  #fail(error: unknown, messages: Uint8Array[], chunk: Uint8Array): Cut[] {
     if (!(error instanceof FrameError)) throw error;
     this.#error = error;
     this.#decoder = null;
     // The messages before the bad bytes are still cut as the decoder found them.
-    const cuts = this.#cut(error.decoded, chunk);
-    const rest = concatBytes(this.#pending);
-    this.#pending = [];
+    const cuts = this.#cut(messages, chunk);
+    const rest = this.#pending.take();
     if (rest.length) cuts.push({ message: rest, wire: rest });
     return cuts;
   }

@@ -12,6 +12,7 @@
  */
 import { connect as connectTo, isUnnamedPeer } from "../address/mod.ts";
 import type { Address, Connection, Listener } from "../address/types.ts";
+import { bytesToShow } from "../encoding.ts";
 import type { Framing } from "../framing/types.ts";
 import { relay } from "../pipe/relay.ts";
 import { describe } from "../errors.ts";
@@ -200,8 +201,7 @@ export class InspectProxy {
       c2s: new MessageCutter(framing, maxFrame),
       s2c: new MessageCutter(framing, maxFrame),
     };
-    // msgpack is shown as JSON, which needs the whole value.
-    const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+    const keep = bytesToShow(framing, showMax);
     const emit = (dir: DirectionLabel, cuts: ReturnType<MessageCutter["push"]>) => {
       const t = Date.now();
       for (const { message, wire } of cuts) {

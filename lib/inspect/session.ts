@@ -11,6 +11,7 @@
 import { connect } from "../address/mod.ts";
 import type { Address, Connection, ConnectOptions } from "../address/types.ts";
 import type { Log } from "../log.ts";
+import { bytesToShow } from "../encoding.ts";
 import type { Framing } from "../framing/types.ts";
 import { writeAll, writeAllSync } from "../messages.ts";
 import { describe, isPeerGone } from "../errors.ts";
@@ -39,7 +40,7 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
   const { conn, framing, maxFrame, showMax, parseLine, format, input } = options;
   const show = (event: InspectEvent) => input.print(asText(format(event)));
   const note = (text: string) => show({ kind: "note", t: Date.now(), text });
-  const keep = framing.name === "msgpack" ? Math.max(showMax, 1024 * 1024) : showMax;
+  const keep = bytesToShow(framing, showMax);
   let sent = 0;
   let received = 0;
 

@@ -59,7 +59,7 @@ export interface PipeTotals {
 }
 
 function isRaw(framing: Framing | undefined): boolean {
-  return framing === undefined || framing.name === "raw";
+  return framing === undefined || !framing.framed;
 }
 
 /**

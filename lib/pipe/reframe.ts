@@ -21,7 +21,7 @@ import { isPeerGone } from "../errors.ts";
 
 /**
  * Decodes lines of hex/base64 (per `codec.parseLine`) into messages. A bad line is a
- * `FrameError` at its byte offset, carrying the messages of the lines before it.
+ * `FrameError` at its byte offset, thrown after the messages of the lines before it.
  */
 export class EncodedLinesDecoder implements FrameDecoder {
   #lines: LinesDecoder;
@@ -34,44 +34,40 @@ export class EncodedLinesDecoder implements FrameDecoder {
     this.#lines = new LinesDecoder(maxFrame * 2 + 2);
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    return this.#parse(() => this.#lines.push(chunk));
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
+    const lines: Uint8Array[] = [];
+    try {
+      this.#lines.push(chunk, lines);
+    } finally {
+      // An oversize line: the lines before it are still messages to deliver.
+      this.#parseAll(lines, out);
+    }
   }
 
-  end(): Uint8Array[] {
-    return this.#parse(() => this.#lines.end());
+  end(out: Uint8Array[]): void {
+    const lines: Uint8Array[] = [];
+    this.#lines.end(lines);
+    this.#parseAll(lines, out);
   }
 
   recordWireLengths(): number[] {
     return this.#lines.recordWireLengths();
   }
 
-  #parse(split: () => Uint8Array[]): Uint8Array[] {
-    let lines: Uint8Array[];
-    try {
-      lines = split();
-    } catch (error) {
-      // An oversize line: the lines before it are still messages to deliver.
-      if (error instanceof FrameError) error.decoded = this.#parseAll(error.decoded);
-      throw error;
-    }
-    return this.#parseAll(lines);
-  }
-
-  #parseAll(lines: readonly Uint8Array[]): Uint8Array[] {
-    const out: Uint8Array[] = [];
+  #parseAll(lines: readonly Uint8Array[], out: Uint8Array[]): void {
     for (const line of lines) {
       try {
         out.push(this.#codec.parseLine(line));
       } catch (error) {
-        const why = error instanceof Error ? error.message.replace(/ \(at byte \d+\)$/, "") : String(error);
-        const bad = new FrameError(why, this.#offset);
-        bad.decoded = out;
-        throw bad;
+        const why = error instanceof FrameError
+          ? error.reason
+          : error instanceof Error
+          ? error.message
+          : String(error);
+        throw new FrameError(why, this.#offset);
       }
       this.#offset += line.length + 1;
     }
-    return out;
   }
 }
 
@@ -81,31 +77,14 @@ export class EncodedLinesDecoder implements FrameDecoder {
 export function encodedLines(codec: MessageCodec, encoding: string): Framing {
   return {
     name: `lines of ${encoding}`,
+    framed: true,
+    text: "lines",
+    replyOverhead: 1,
     decoder: (maxFrame) => new EncodedLinesDecoder(codec, maxFrame),
     encode: (messages) => codec.format(messages),
+    check() {},
+    reply: (output, maxFrame) => output.length > maxFrame ? null : codec.format([output]),
   };
-}
-
-/**
- * Encode a batch; if one message cannot be encoded (a newline under `lines`, too long for
- * its prefix), the error carries the encoded messages before it.
- */
-function encodeBatch(framing: Pick<Framing, "encode">, messages: Uint8Array[]): Uint8Array {
-  try {
-    return framing.encode(messages);
-  } catch (error) {
-    if (!(error instanceof FrameError)) throw error;
-    const good: Uint8Array[] = [];
-    for (const message of messages) {
-      try {
-        good.push(framing.encode([message]));
-      } catch {
-        break;
-      }
-    }
-    error.decoded = good;
-    throw error;
-  }
 }
 
 /** Counts of one direction: bytes written on, and messages. */
@@ -165,13 +144,14 @@ export async function reframe(
     await readMessages(reader, decoder, async (messages) => {
       taken += messages.length;
       let wire: Uint8Array;
+      // The messages framed before one the framing cannot carry (a newline under `lines`,
+      // too long for its prefix) are still sent.
+      const written: Uint8Array[] = [];
       try {
-        wire = encodeBatch(framing, messages);
+        wire = framing.encode(messages, written);
       } catch (error) {
         encodeFailed = true;
-        if (error instanceof FrameError && error.decoded.length) {
-          await send(messages.slice(0, error.decoded.length), concatBytes(error.decoded));
-        }
+        if (written.length) await send(messages.slice(0, written.length), concatBytes(written));
         throw error;
       }
       await send(messages, wire);

@@ -22,6 +22,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { Encoding, MessageCodec } from "../encoding.ts";
 import { LinesDecoder } from "../framing/lines.ts";
+import type { TextForm } from "../framing/types.ts";
 import { READ_SIZE } from "../messages.ts";
 
 /** Anything readable like `Deno.stdin`. */
@@ -51,10 +52,18 @@ export async function* lineMessages(
 ): AsyncGenerator<Uint8Array[]> {
   const decoder = new LinesDecoder(maxLine);
   for await (const chunk of chunks(source)) {
-    const lines = decoder.push(chunk);
+    const lines: Uint8Array[] = [];
+    try {
+      decoder.push(chunk, lines);
+    } catch (error) {
+      // The lines before a bad one still go.
+      if (lines.length) yield lines.map((line) => codec.parseLine(line));
+      throw error;
+    }
     if (lines.length) yield lines.map((line) => codec.parseLine(line));
   }
-  const last = decoder.end();
+  const last: Uint8Array[] = [];
+  decoder.end(last);
   if (last.length) yield last.map((line) => codec.parseLine(line));
 }
 
@@ -70,41 +79,25 @@ export async function readAll(source: ByteSource): Promise<Uint8Array> {
 }
 
 /**
- * Batches of messages from `source` (stdin), as README describes: per line, all as one, or
- * streamed (raw).
+ * Batches of messages from `source` (stdin), as the framing's text form says: per line, all as
+ * one (JSON: one document or JSON Lines), or streamed (raw).
  */
 export async function* stdinMessages(
   source: ByteSource,
   codec: MessageCodec,
-  framing: string,
+  text: TextForm,
   encoding: Encoding,
   maxFrame: number,
 ): AsyncGenerator<Uint8Array[]> {
-  if (framing === "raw" && encoding === "text") {
+  if (text === "stream" && encoding === "text") {
     for await (const chunk of chunks(source)) yield [chunk];
     return;
   }
   // Hex and base64 take twice or 4/3 the bytes of the message they carry.
   const maxLine = maxFrame * 2 + 2;
-  if (framing === "lines" || encoding !== "text") {
+  if (text === "lines" || encoding !== "text") {
     yield* lineMessages(source, codec, maxLine);
     return;
   }
-  const all = await readAll(source);
-  if (framing === "msgpack") {
-    // One JSON document, or JSON Lines: one value per line.
-    let whole: Uint8Array;
-    try {
-      whole = codec.parseLine(all);
-    } catch {
-      const lines = new LinesDecoder(all.length + 1);
-      yield [...lines.push(all), ...lines.end()].filter((line) => line.length > 0).map((line) =>
-        codec.parseLine(line)
-      );
-      return;
-    }
-    yield [whole];
-    return;
-  }
-  yield [all];
+  yield codec.parseAll(await readAll(source));
 }

@@ -14,6 +14,7 @@ import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { DescriptorReserve, ShortageBackoff, shortageOf } from "./_shortage.ts";
 import { Slots } from "./_slots.ts";
 import { concatBytes } from "../bytes.ts";
+import { FrameError } from "../errors.ts";
 import type { Framing } from "../framing/types.ts";
 import { readMessages, writeAll } from "../messages.ts";
 import { isPeerGone } from "../errors.ts";
@@ -37,28 +38,125 @@ export interface HandlerOptions {
 }
 
 /** What one handler run produced: the framed reply, or why the connection must close. */
-type Outcome = { wire: Uint8Array } | { fatal: string } | { skipped: true };
-
-interface Pending {
-  outcome: Outcome | null;
-}
+export type Outcome = { wire: Uint8Array } | { fatal: string } | { skipped: true };
 
 /** Most messages of one connection in flight (read, not yet answered). */
 const MIN_WINDOW = 64;
 
-const NL = 0x0a;
-
 /** Enough descriptors for one handler to start: its three pipes, both ends, and spawn's own. */
 const RESERVED_FDS = 12;
 
-/** Runs `--handle` connections; one instance is shared by every connection of a server. */
-export class HandlerService {
-  #options: HandlerOptions;
+/** Options for {@linkcode OrderedReplies}. */
+export interface OrderedRepliesOptions {
+  /** Write one batch of framed replies. */
+  write: (wire: Uint8Array) => Promise<void>;
+  /** After each write: how many replies it carried. */
+  written?: (replies: number) => void;
+  /** Every place so far is written, and more may come. */
+  drained?: () => void;
+}
+
+/**
+ * One connection's replies, written in request order though handlers finish in any order:
+ * each request takes its place with {@linkcode OrderedReplies.add}, and the replies settled
+ * at the head of the line go out together, in one write.
+ *
+ * @example
+ * ```ts
+ * const replies = new OrderedReplies({ write: (wire) => writeAll(conn, wire) });
+ * const first = replies.add(), second = replies.add();
+ * second({ wire: b }); first({ wire: a }); // a then b, in one write
+ * replies.end();
+ * await replies.run(signal);
+ * ```
+ */
+export class OrderedReplies {
+  #options: OrderedRepliesOptions;
+  #queue: { outcome: Outcome | null }[] = [];
+  #ended = false;
+  #wake: (() => void) | null = null;
+
+  constructor(options: OrderedRepliesOptions) {
+    this.#options = options;
+  }
+
+  /** Places taken and not yet written. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Take the next place in line; the returned function settles it. */
+  add(): (outcome: Outcome) => void {
+    const entry: { outcome: Outcome | null } = { outcome: null };
+    this.#queue.push(entry);
+    return (outcome) => {
+      entry.outcome = outcome;
+      this.wake();
+    };
+  }
+
+  /** No place will be added: {@linkcode OrderedReplies.run} returns once the line is empty. */
+  end(): void {
+    this.#ended = true;
+    this.wake();
+  }
+
+  /** Let `run` look again (after `signal` aborts, or a change it waits for). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Write replies in order until the line is empty after `end()`, `signal` aborts (call
+   * `wake()` then), or a place settles as fatal: resolves to that reason, which nothing
+   * after it is written past. A failed write rejects.
+   */
+  async run(signal: AbortSignal): Promise<string | undefined> {
+    const queue = this.#queue;
+    while (!signal.aborted) {
+      const ready: Uint8Array[] = [];
+      let fatal: string | undefined;
+      while (queue.length > 0 && queue[0].outcome) {
+        const outcome = queue.shift()!.outcome!;
+        if ("wire" in outcome) ready.push(outcome.wire);
+        else if ("fatal" in outcome) {
+          fatal = outcome.fatal;
+          break;
+        }
+      }
+      if (ready.length > 0) {
+        await this.#options.write(concatBytes(ready));
+        this.#options.written?.(ready.length);
+      }
+      if (fatal !== undefined) return fatal;
+      if (queue.length === 0) {
+        if (this.#ended) return undefined;
+        this.#options.drained?.();
+      }
+      if (ready.length === 0) {
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = null;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Options for {@linkcode HandlerRunner}: {@linkcode HandlerOptions} but `take`, which is about reading. */
+export type HandlerRunnerOptions = Omit<HandlerOptions, "take">;
+
+/**
+ * Runs the handler for one message, at most `jobs` at once across calls, and turns its
+ * stdout into the framed reply. Shared by every connection of a server.
+ */
+export class HandlerRunner {
+  #options: HandlerRunnerOptions;
   #jobs: Slots;
   #spawning: ShortageBackoff;
-  #reserve = new DescriptorReserve(RESERVED_FDS);
+  /** Descriptors held back so a handler can start when connections took the rest. */
+  readonly reserve = new DescriptorReserve(RESERVED_FDS);
 
-  constructor(options: HandlerOptions) {
+  constructor(options: HandlerRunnerOptions) {
     this.#options = options;
     this.#jobs = new Slots(options.jobs);
     // Out of descriptors or processes, a message waits for them like it waits for a job
@@ -71,140 +169,13 @@ export class HandlerService {
     });
   }
 
-  /** Resolves when a handler could start: the accept loop waits for it before taking a descriptor. */
-  descriptorsReady(signal?: AbortSignal): Promise<void> {
-    return this.#reserve.whenFull(signal);
-  }
-
   /** Give back the descriptors held in reserve. */
   close(): void {
-    this.#reserve.release();
+    this.reserve.release();
   }
 
-  /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
-  async serve(session: Session): Promise<void> {
-    const { framing, maxFrame, log, take } = this.#options;
-    const { conn, id } = session;
-    // This mode closes its own connection on stop, once the replies in flight are written.
-    session.busy = true;
-    const dead = new AbortController();
-    const window = new Slots(Math.max(MIN_WINDOW, 2 * this.#options.jobs));
-    const pending: Pending[] = [];
-    const runs = new Set<Promise<void>>();
-    const env = {
-      IPCAT_CONN: String(id),
-      IPCAT_PEER: conn.peer,
-      IPCAT_FRAMING: framing.name,
-    };
-    let inBatch = false;
-    let readerDone = false;
-    let wake: (() => void) | null = null;
-    const notify = () => wake?.();
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      conn.close();
-    };
-    const kill = (why?: string) => {
-      if (dead.signal.aborted) return;
-      if (why) log("verbose", `conn ${id}: ${why}`);
-      dead.abort();
-      window.close();
-      close();
-      notify();
-    };
-    const closeIfDrained = () => {
-      if (session.stopping.aborted && !inBatch && pending.length === 0) close();
-    };
-    session.stopping.addEventListener("abort", closeIfDrained);
-
-    const writer = (async () => {
-      while (!dead.signal.aborted) {
-        const ready: Uint8Array[] = [];
-        let fatal: string | null = null;
-        while (pending.length > 0 && pending[0].outcome) {
-          const outcome = pending.shift()!.outcome!;
-          if ("wire" in outcome) ready.push(outcome.wire);
-          else if ("fatal" in outcome) {
-            fatal = outcome.fatal;
-            break;
-          }
-        }
-        if (ready.length > 0) {
-          try {
-            await writeAll(conn, concatBytes(ready));
-          } catch (error) {
-            if (!isPeerGone(error) && !closed) throw error;
-            kill("client went away before its replies");
-            return;
-          }
-          window.release(ready.length);
-        }
-        if (fatal) {
-          log("error", `conn ${id}: ${fatal}`);
-          kill("closed after a bad reply");
-          return;
-        }
-        if (pending.length === 0) {
-          if (readerDone) return;
-          closeIfDrained();
-        }
-        if (ready.length === 0) {
-          await new Promise<void>((resolve) => wake = resolve);
-          wake = null;
-        }
-      }
-    })();
-
-    try {
-      await readMessages(conn, framing.decoder(maxFrame), async (messages) => {
-        const admitted = take ? take(messages.length) : messages.length;
-        for (let i = 0; i < admitted; i++) {
-          await window.acquire();
-          if (dead.signal.aborted) return;
-          const entry: Pending = { outcome: null };
-          pending.push(entry);
-          const run: Promise<void> = this.#run(messages[i], env, id, dead.signal)
-            .then((outcome) => entry.outcome = outcome, (error) => entry.outcome = { fatal: String(error) })
-            .then(() => {
-              runs.delete(run);
-              notify();
-            });
-          runs.add(run);
-        }
-      }, {
-        signal: session.stopping,
-        onBusy: (busy) => {
-          inBatch = busy;
-          if (!busy) closeIfDrained();
-        },
-      });
-    } catch (error) {
-      if (!closed && !dead.signal.aborted) {
-        if (!isPeerGone(error)) {
-          kill("bad input");
-          await Promise.all(runs);
-          await writer.catch(() => {});
-          throw error;
-        }
-        kill("client went away");
-      }
-    } finally {
-      readerDone = true;
-      session.stopping.removeEventListener("abort", closeIfDrained);
-      notify();
-    }
-    try {
-      await writer;
-    } finally {
-      kill();
-      await Promise.all(runs);
-    }
-  }
-
-  /** Run the handler once for `input`, holding a job slot. */
-  async #run(
+  /** Run the handler once for `input`, holding a job slot; `dead` cancels it. */
+  async run(
     input: Uint8Array,
     env: Record<string, string>,
     id: number,
@@ -233,7 +204,7 @@ export class HandlerService {
           return new Child(argv, { env });
         } catch (error) {
           // Connections have the rest: the reserve lets this message be answered, freeing its.
-          if (shortageOf(error) === null || !this.#reserve.release()) throw error;
+          if (shortageOf(error) === null || !this.reserve.release()) throw error;
           return new Child(argv, { env });
         }
       }, dead);
@@ -260,46 +231,144 @@ export class HandlerService {
       }
     })();
     const errors = forwardLines(stderr, (line) => log("error", `conn ${id}: ${line}`));
-    const limit = maxFrame + (framing.name === "lines" ? 1 : 0);
-    const output = await readAtMost(stdout, limit);
+    const output = await readAtMost(stdout, maxFrame + framing.replyOverhead);
     if (output === null) child.terminate("reply too large");
     const status = await child.status;
     if (timer !== undefined) clearTimeout(timer);
     dead.removeEventListener("abort", onDead);
     await Promise.all([fed, errors]);
-    this.#reserve.fill();
+    this.reserve.fill();
     if (!child.terminated && !status.success) {
       log("error", `conn ${id}: handler (pid ${child.pid}) ${describeStatus(status)}`);
     }
-    if (output === null) {
-      return { fatal: `handler reply is larger than --max-frame (${maxFrame} bytes); not sent, closing` };
-    }
-    return this.#frame(output);
+    return output === null ? tooLarge(maxFrame) : this.#frame(output);
   }
 
-  /** The reply as it goes on the wire. */
+  /** The reply as it goes on the wire, as the framing makes one of the handler's stdout. */
   #frame(output: Uint8Array): Outcome {
     const { framing, maxFrame } = this.#options;
-    if (framing.name === "lines") {
-      // One trailing newline is the line's own; a reply of several lines stays several lines.
-      if (output.length > 0 && output[output.length - 1] === NL) return { wire: output };
-      if (output.length >= maxFrame + 1) {
-        return { fatal: `handler reply is larger than --max-frame (${maxFrame} bytes); not sent, closing` };
-      }
-      return { wire: concatBytes([output, new Uint8Array([NL])]) };
+    let wire: Uint8Array | null;
+    try {
+      wire = framing.reply(output, maxFrame);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      return { fatal: `handler reply is ${error.reason}; closing` };
     }
-    if (framing.name === "msgpack") {
-      // Self-delimiting: anything but exactly one value would desynchronise the client.
-      let values = 0;
-      try {
-        const decoder = framing.decoder(maxFrame);
-        values = decoder.push(output).length + decoder.end().length;
-      } catch {
-        values = -1;
+    return wire === null ? tooLarge(maxFrame) : { wire };
+  }
+}
+
+function tooLarge(maxFrame: number): Outcome {
+  return { fatal: `handler reply is larger than --max-frame (${maxFrame} bytes); not sent, closing` };
+}
+
+/** Runs `--handle` connections; one instance is shared by every connection of a server. */
+export class HandlerService {
+  #options: HandlerOptions;
+  #runner: HandlerRunner;
+
+  constructor(options: HandlerOptions) {
+    this.#options = options;
+    this.#runner = new HandlerRunner(options);
+  }
+
+  /** Resolves when a handler could start: the accept loop waits for it before taking a descriptor. */
+  descriptorsReady(signal?: AbortSignal): Promise<void> {
+    return this.#runner.reserve.whenFull(signal);
+  }
+
+  /** Give back the descriptors held in reserve. */
+  close(): void {
+    this.#runner.close();
+  }
+
+  /** Serve one connection until its EOF (every message answered), the server stops, or it breaks. */
+  async serve(session: Session): Promise<void> {
+    const { framing, maxFrame, log, take } = this.#options;
+    const { conn, id } = session;
+    // This mode closes its own connection on stop, once the replies in flight are written.
+    session.busy = true;
+    const dead = new AbortController();
+    const window = new Slots(Math.max(MIN_WINDOW, 2 * this.#options.jobs));
+    const runs = new Set<Promise<void>>();
+    const env = {
+      IPCAT_CONN: String(id),
+      IPCAT_PEER: conn.peer,
+      IPCAT_FRAMING: framing.name,
+    };
+    let inBatch = false;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      conn.close();
+    };
+    const closeIfDrained = () => {
+      if (session.stopping.aborted && !inBatch && replies.length === 0) close();
+    };
+    const replies = new OrderedReplies({
+      write: (wire) => writeAll(conn, wire),
+      written: (n) => window.release(n),
+      drained: closeIfDrained,
+    });
+    const kill = (why?: string) => {
+      if (dead.signal.aborted) return;
+      if (why) log("verbose", `conn ${id}: ${why}`);
+      dead.abort();
+      window.close();
+      close();
+      replies.wake();
+    };
+    session.stopping.addEventListener("abort", closeIfDrained);
+
+    const writer = replies.run(dead.signal).then((fatal) => {
+      if (fatal === undefined) return;
+      log("error", `conn ${id}: ${fatal}`);
+      kill("closed after a bad reply");
+    }, (error) => {
+      if (!isPeerGone(error) && !closed) throw error;
+      kill("client went away before its replies");
+    });
+
+    try {
+      await readMessages(conn, framing.decoder(maxFrame), async (messages) => {
+        const admitted = take ? take(messages.length) : messages.length;
+        for (let i = 0; i < admitted; i++) {
+          await window.acquire();
+          if (dead.signal.aborted) return;
+          const settle = replies.add();
+          const run: Promise<void> = this.#runner.run(messages[i], env, id, dead.signal)
+            .then(settle, (error) => settle({ fatal: String(error) }))
+            .then(() => void runs.delete(run));
+          runs.add(run);
+        }
+      }, {
+        signal: session.stopping,
+        onBusy: (busy) => {
+          inBatch = busy;
+          if (!busy) closeIfDrained();
+        },
+      });
+    } catch (error) {
+      if (!closed && !dead.signal.aborted) {
+        if (!isPeerGone(error)) {
+          kill("bad input");
+          await Promise.all(runs);
+          await writer.catch(() => {});
+          throw error;
+        }
+        kill("client went away");
       }
-      if (values !== 1) return { fatal: "handler reply is not exactly one MessagePack value; closing" };
+    } finally {
+      session.stopping.removeEventListener("abort", closeIfDrained);
+      replies.end();
     }
-    return { wire: framing.encode([output]) };
+    try {
+      await writer;
+    } finally {
+      kill();
+      await Promise.all(runs);
+    }
   }
 }
 

@@ -224,16 +224,20 @@ export function streaming(framing: Framing, chunks: readonly Uint8Array[], maxFr
     out.wires.push(...wires);
     wires.length = 0;
   };
+  // The messages before bad bytes are appended before the throw: taken in the catch.
+  let batch: Uint8Array[] = [];
   try {
     for (const chunk of chunks) {
       const buffer = chunk.slice();
-      take(decoder.push(buffer));
+      decoder.push(buffer, batch = []);
+      take(batch);
       buffer.fill(0xee);
     }
-    take(decoder.end());
+    decoder.end(batch = []);
+    take(batch);
   } catch (error) {
     if (!(error instanceof FrameError)) throw error;
-    take(error.decoded);
+    take(batch);
     out.error = error.offset ?? -1;
   }
   return out;

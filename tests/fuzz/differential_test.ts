@@ -34,8 +34,12 @@ Deno.test("differential fuzzer: a decoder that drops empty messages is caught", 
     decoder(maxFrame) {
       const decoder = real.decoder(maxFrame);
       return {
-        push: (chunk) => decoder.push(chunk).filter((m) => m.length > 0),
-        end: () => decoder.end(),
+        push(chunk, out) {
+          const all: Uint8Array[] = [];
+          decoder.push(chunk, all);
+          out.push(...all.filter((m) => m.length > 0));
+        },
+        end: (out) => decoder.end(out),
         recordWireLengths: () => decoder.recordWireLengths(),
       };
     },
