@@ -103,14 +103,20 @@ export class LineCollector {
   }
 
   /** Resolve with the first line (already seen or future) matching `test`. */
-  waitFor(test: RegExp | ((line: string) => boolean), what = String(test)): Promise<string> {
+  waitFor(test: RegExp | ((line: string) => boolean), what = String(test), ms = 60_000): Promise<string> {
     const fn = typeof test === "function" ? test : (line: string) => test.test(line);
     const seen = this.lines.find(fn);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
+    // A line that never comes fails the test with what was seen, instead of hanging the suite.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return new Promise<string>((resolve, reject) => {
       this.#waiters.push({ test: fn, resolve });
       this.done.then(() => reject(new Error(`stream ended before ${what}; got:\n${this.lines.join("\n")}`)));
-    });
+      timer = setTimeout(
+        () => reject(new Error(`no line ${what} after ${ms} ms; got:\n${this.lines.join("\n")}`)),
+        ms,
+      );
+    }).finally(() => clearTimeout(timer));
   }
 
   /** All lines so far, joined with `\n`. */
