@@ -2,7 +2,7 @@
  * `ipcat pipe ADDR [ADDR2]`: bridge stdin/stdout (or two addresses) both ways.
  * @module
  */
-import { connect, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
+import { carriesMessages, connect, framingFor, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -67,7 +67,21 @@ async function framings(
   b: Address,
 ): Promise<[Framing | undefined, Framing | undefined]> {
   const names = [flags.from ?? flags.framing, flags.to ?? flags.framing];
-  const sides = names.map((name) => name === undefined ? undefined : parseFraming(name));
+  // A message transport (datagrams, WebSocket) has its own framing: -f sets the byte-stream
+  // sides only, and --from/--to naming a message side is a usage error.
+  const sides = [a, b].map((address, i) => {
+    const name = names[i];
+    const own = i === 0 ? flags.from : flags.to;
+    const chosen = name === undefined ? undefined : parseFraming(name);
+    if (!carriesMessages(address)) return chosen;
+    return framingFor(address, {
+      framing: chosen!,
+      given: own !== undefined,
+      flag: i === 0 ? "--from" : "--to",
+    });
+  });
+  if (carriesMessages(a)) names[0] = undefined;
+  if (carriesMessages(b)) names[1] = undefined;
   const encoding = parseEncoding(flags.encoding);
   if (encoding === "text") return [sides[0], sides[1]];
   const stdio = isStdio(a) ? 0 : isStdio(b) ? 1 : -1;

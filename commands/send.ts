@@ -2,7 +2,7 @@
  * `ipcat send ADDR [MSG...]`: connect, send messages, print the replies.
  * @module
  */
-import { parseAddress } from "../lib/address/mod.ts";
+import { framingFor, parseAddress } from "../lib/address/mod.ts";
 import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
@@ -102,7 +102,11 @@ export async function send(
   ...messages: string[]
 ): Promise<number> {
   const address = parseAddress(addressText);
-  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
+  const framing = framingFor(address, {
+    framing: parseFraming(flags.framing ?? DEFAULT_FRAMING),
+    given: flags.framing !== undefined,
+    flag: "-f",
+  });
   const encoding = parseEncoding(flags.encoding);
   const codec = await messageCodec(encoding, framing);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);

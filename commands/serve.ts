@@ -2,7 +2,7 @@
  * `ipcat serve ADDR`: listen; print, echo, handle or relay each message.
  * @module
  */
-import { listen, parseAddress } from "../lib/address/mod.ts";
+import { framingFor, listen, parseAddress } from "../lib/address/mod.ts";
 import {
   BroadcastHub,
   DEFAULT_QUEUE,
@@ -190,7 +190,11 @@ function connectionLimit(
 /** Run `serve`; resolves to the exit code. */
 export async function serve(io: Stdio, flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
-  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
+  const framing = framingFor(address, {
+    framing: parseFraming(flags.framing ?? DEFAULT_FRAMING),
+    given: flags.framing !== undefined,
+    flag: "-f",
+  });
   const codec = await messageCodec(parseEncoding(flags.encoding), framing);
   const mode = parseMode(flags.mode);
   const log = stderrLog(flags, io.stderr);
