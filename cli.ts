@@ -30,6 +30,7 @@ import {
   UsageError,
 } from "./lib/errors.ts";
 
+/** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
 
 /** Exit codes, one table: SPEC "Everywhere". */

@@ -6,6 +6,7 @@ export class SocketConnection implements Connection {
   #closed = false;
   readonly peer: string;
 
+  /** Wrap `conn`; `peer` names the other end in logs. */
   constructor(conn: Deno.Conn, peer: string) {
     this.#conn = conn;
     this.peer = peer;

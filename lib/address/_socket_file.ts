@@ -22,6 +22,7 @@
 
 /** The identity of a file: what survives renames and tells a swapped file apart. */
 export interface FileId {
+  /** Device number. */
   readonly dev: number;
   /** Null only where the OS has no inodes (not Linux). */
   readonly ino: number | null;
@@ -46,10 +47,11 @@ export function lstatOrNull(path: string): Deno.FileInfo | null {
 const PRIVATE_PREFIX = ".ipcat-";
 const RANDOM_CHARS = 8;
 /** `DIR/.ipcat-XXXXXXXX/s` is this many bytes longer than `DIR/`. */
-export const PRIVATE_OVERHEAD = PRIVATE_PREFIX.length + RANDOM_CHARS + "/s".length;
+export const PRIVATE_OVERHEAD: number = PRIVATE_PREFIX.length + RANDOM_CHARS + "/s".length;
 
 /** A socket bound in a private directory beside its public path. */
 export interface PrivateSocket extends FileId {
+  /** The listening socket, bound at `temp`. */
   readonly listener: Deno.Listener;
   /** The private 0700 directory, beside the public path. */
   readonly dir: string;

@@ -16,7 +16,9 @@ import type { Address, Connection, ConnectOptions, Transport } from "./types.ts"
 
 /** A command to run, already split into argv. */
 export interface ExecAddress extends Address {
+  /** Always `exec`. */
   readonly scheme: "exec";
+  /** Program and arguments, never run through a shell. */
   readonly argv: readonly string[];
 }
 
@@ -38,6 +40,7 @@ export class ExecConnection implements Connection {
   #log?: Log;
   #closed?: Promise<void>;
 
+  /** Wrap a spawned `child`; `peer` names it in logs, `log` hears how it exited. */
   constructor(child: Child, peer: string, log?: Log) {
     this.#child = child;
     this.peer = peer;

@@ -20,6 +20,7 @@ import type { Address, Connection, Transport } from "./types.ts";
 
 /** The `-` address. */
 export interface StdioAddress extends Address {
+  /** Always `stdio`. */
   readonly scheme: "stdio";
 }
 

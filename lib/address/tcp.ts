@@ -5,8 +5,11 @@ import type { Address, Connection, Listener, ListenOptions, Transport } from "./
 
 /** A TCP host and port. */
 export interface TcpAddress extends Address {
+  /** `tcp`, or `tls` for the same address under TLS. */
   readonly scheme: "tcp" | "tls";
+  /** Host name or IP literal, without IPv6 brackets. */
   readonly host: string;
+  /** Port; 0 asks the OS for a free one when listening. */
   readonly port: number;
 }
 
@@ -56,10 +59,12 @@ export class TcpListener implements Listener {
   #listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
   readonly address: string;
 
+  /** Wrap a Deno listener; `scheme` prefixes the addresses it reports. */
   constructor(listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>, scheme: "tcp" | "tls") {
     this.#listener = listener;
     this.address = `${scheme}:${hostPort(listener.addr.hostname, listener.addr.port)}`;
   }
+  /** The next connection, with TCP_NODELAY set. */
   async accept(): Promise<Connection> {
     const conn = await this.#listener.accept();
     if ("setNoDelay" in conn) conn.setNoDelay(true);

@@ -11,7 +11,9 @@ import type { Address, Connection, Listener, ListenOptions, Transport } from "./
 
 /** A Unix stream socket path. */
 export interface UnixAddress extends Address {
+  /** Always `unix`. */
   readonly scheme: "unix";
+  /** The socket file's path, as given. */
   readonly path: string;
 }
 

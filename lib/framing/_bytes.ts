@@ -9,6 +9,7 @@ export class PendingBytes {
   #buffer = new Uint8Array(0);
   #length = 0;
 
+  /** Bytes held so far. */
   get length(): number {
     return this.#length;
   }

@@ -21,6 +21,7 @@ export class LinesDecoder implements FrameDecoder {
   #pendingStart = 0;
   #wires: number[] | null = null;
 
+  /** `maxFrame`: longest line accepted, without its `\n`. */
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }

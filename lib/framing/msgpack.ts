@@ -161,6 +161,7 @@ export class MsgpackDecoder implements FrameDecoder {
   #valueStart = 0;
   #wires: number[] | null = null;
 
+  /** `maxFrame`: largest encoded value accepted, in bytes. */
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }

@@ -17,9 +17,12 @@ const MAX_DIGITS = 16;
  * ```
  */
 export class NetstringDecoder extends PrefixedDecoder {
-  protected readonly maxHeaderLength = MAX_DIGITS + 1;
+  /** Up to 16 digits and the colon. */
+  protected readonly maxHeaderLength: number = MAX_DIGITS + 1;
+  /** The `,` after the data. */
   protected override readonly trailerLength = 1;
 
+  /** The `LEN:` at `at`, or null until its colon is here; anything else is a `FrameError`. */
   protected parseHeader(buf: Uint8Array, at: number, offset: number): FrameHeader | null {
     let size = 0;
     for (let i = at; i < buf.length && i - at <= MAX_DIGITS; i++) {
@@ -43,6 +46,7 @@ export class NetstringDecoder extends PrefixedDecoder {
     return null;
   }
 
+  /** The byte after the data must be `,`. */
   protected override checkTrailer(buf: Uint8Array, at: number, offset: number) {
     if (buf[at] !== COMMA) {
       throw new FrameError("Malformed netstring: missing ',' after the data", offset);

@@ -16,6 +16,7 @@ import type { FrameDecoder, Framing } from "./types.ts";
  * completes any.
  */
 export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
+  /** Decode with `framing`, accepting messages of at most `maxFrame` bytes. */
   constructor(framing: Framing, maxFrame: number = DEFAULT_MAX_FRAME) {
     const decoder: FrameDecoder = framing.decoder(maxFrame);
     super({
@@ -39,6 +40,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
 
 /** Web Streams face of an encoder: arrays of messages in, one framed buffer out per array. */
 export class FrameEncoderStream extends TransformStream<Uint8Array[], Uint8Array> {
+  /** Encode with `framing`. */
   constructor(framing: Framing) {
     super({
       transform(messages, controller) {

@@ -40,7 +40,9 @@ export function asidePath(path: string): string {
 
 /** What {@linkcode intercept} set up. */
 export interface TakenSocket {
+  /** The socket path taken over. */
   readonly path: string;
+  /** Where the service's own socket waits meanwhile ({@linkcode asidePath}). */
   readonly aside: string;
   /** The proxy's listener, now reachable at `path`. */
   readonly listener: Listener;
@@ -194,7 +196,9 @@ export async function restoreAside(path: string): Promise<string> {
  * never hides the error that ended the run: {@linkcode Interception.check} reports it.
  */
 export class Interception implements Disposable {
+  /** The socket path taken over. */
   readonly path: string;
+  /** Where the service's own socket waits meanwhile ({@linkcode asidePath}). */
   readonly aside: string;
   /** The proxy's listener, reachable at `path`. */
   readonly listener: Listener;

@@ -55,6 +55,7 @@ export type InspectEvent =
 
 /** Options for {@linkcode eventFormatter}. */
 export interface EventFormatOptions {
+  /** How a message is shown: as text, as a hex dump, or whichever fits it. */
   format: ViewFormat;
   /** ANSI colours by direction. */
   color: boolean;

@@ -24,13 +24,17 @@ import type { Recorder } from "./recorder.ts";
 
 /** Options for {@linkcode InspectProxy}. */
 export interface ProxyOptions {
+  /** Where each accepted connection is forwarded. */
   target: Address;
+  /** How both directions are cut into messages for the log. */
   framing: Framing;
+  /** Largest message the cutter decodes; past it, it cuts at read boundaries. */
   maxFrame: number;
   /** Bytes of each message the log keeps; the recording keeps everything. */
   showMax: number;
   /** Receives log events; must not block (a {@linkcode LogQueue}). */
   events: (event: InspectEvent) => void;
+  /** Receives every message in full, as JSON Lines (`--record`). */
   recorder?: Recorder;
   /** Accept this many connections, then stop accepting and exit once they are done. */
   count?: number;
@@ -121,6 +125,7 @@ export class InspectProxy {
   #copies = new LogCopies();
   #stopping = false;
 
+  /** Proxy the connections `listener` accepts; nothing happens until {@linkcode InspectProxy.run}. */
   constructor(listener: Listener, options: ProxyOptions) {
     this.#options = options;
     this.#server = new Server(listener, { log: options.log });

@@ -21,14 +21,19 @@ import { MessageCutter } from "./message_cutter.ts";
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
+  /** The connection to the far side. */
   conn: Connection;
+  /** How messages are framed on `conn`. */
   framing: Framing;
+  /** Largest message received. */
   maxFrame: number;
   /** Bytes of each message shown. */
   showMax: number;
   /** One typed line to message bytes; throws on bad input (reported, not sent). */
   parseLine: (line: string) => Uint8Array;
+  /** Renders a message received for display. */
   format: (event: InspectEvent) => Formatted;
+  /** Where typed lines come from. */
   input: LineSource;
 }
 
@@ -134,17 +139,21 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
 
 /** Options for {@linkcode startSession}. */
 export interface StartSessionOptions extends Omit<SessionOptions, "conn" | "input"> {
+  /** Where to connect. */
   target: Address;
+  /** TLS trust and exit logging for the connection. */
   connectOptions?: ConnectOptions;
   /** Typed lines come from here; a terminal gets a line editor in raw mode. */
   stdin: ByteReader & { isTerminal(): boolean; setRaw(raw: boolean): void };
   /** Messages are shown here, above the line being typed. */
   stdout: { writeSync(data: Uint8Array): number; isTerminal(): boolean };
+  /** Diagnostics for stderr. */
   log: Log;
 }
 
 /** A running session: `ended` settles as {@linkcode runSession} does; disposing ends it. */
 export interface RunningSession extends Disposable {
+  /** How the session ended, once it has. */
   readonly ended: Promise<SessionEnd>;
 }
 

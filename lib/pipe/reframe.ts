@@ -28,6 +28,7 @@ export class EncodedLinesDecoder implements FrameDecoder {
   #codec: MessageCodec;
   #offset = 0;
 
+  /** Lines in `codec`'s encoding, of messages at most `maxFrame` bytes once decoded. */
   constructor(codec: MessageCodec, maxFrame: number) {
     this.#codec = codec;
     // Hex takes twice the bytes of the message it carries, base64 4/3.
@@ -89,7 +90,9 @@ export function encodedLines(codec: MessageCodec, encoding: string): Framing {
 
 /** Counts of one direction: bytes written on, and messages. */
 export interface ReframeTotals {
+  /** Bytes written on. */
   bytes: number;
+  /** Messages written on. */
   messages: number;
 }
 

@@ -25,6 +25,7 @@ import type { Session } from "./server.ts";
 export interface HandlerOptions {
   /** The handler's argv, `argv[0]` already resolved (see `parseProgram`). */
   argv: readonly string[];
+  /** How messages and replies are framed. */
   framing: Framing;
   /** Largest message accepted, and largest reply sent. */
   maxFrame: number;
@@ -32,6 +33,7 @@ export interface HandlerOptions {
   jobs: number;
   /** Terminate a handler running longer than this many milliseconds. */
   timeout?: number;
+  /** Diagnostics for stderr, e.g. a handler's failure. */
   log: (level: LogLevel, line: string) => void;
   /** Admit `n` messages against `--count`; returns how many may be handled. */
   take?: (n: number) => number;
@@ -76,6 +78,7 @@ export class OrderedReplies {
   #ended = false;
   #wake: (() => void) | null = null;
 
+  /** Replies are written through `options.write` once {@linkcode OrderedReplies.run} runs. */
   constructor(options: OrderedRepliesOptions) {
     this.#options = options;
   }
@@ -156,6 +159,7 @@ export class HandlerRunner {
   /** Descriptors held back so a handler can start when connections took the rest. */
   readonly reserve = new DescriptorReserve(RESERVED_FDS);
 
+  /** One runner per server: `options.jobs` bounds its handlers across connections. */
   constructor(options: HandlerRunnerOptions) {
     this.#options = options;
     this.#jobs = new Slots(options.jobs);
@@ -267,6 +271,7 @@ export class HandlerService {
   #options: HandlerOptions;
   #runner: HandlerRunner;
 
+  /** One service per server; {@linkcode HandlerService.serve} each of its sessions. */
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#runner = new HandlerRunner(options);

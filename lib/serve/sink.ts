@@ -26,12 +26,15 @@ import type { Server, Session } from "./server.ts";
 
 /** Options for {@linkcode Sink}. */
 export interface SinkOptions {
+  /** How messages are framed. */
   framing: Framing;
+  /** Largest message accepted. */
   maxFrame: number;
   /** Messages as printed: the `-e` encoding, one per line where it has lines. */
   format: (messages: Uint8Array[]) => Uint8Array;
   /** Where printed messages go. */
   stdout: { writeSync(data: Uint8Array): number };
+  /** Diagnostics for stderr. */
   log: Log;
   /** Reply to each message with itself instead of printing it. @default {false} */
   echo?: boolean;
@@ -43,6 +46,7 @@ export class Sink {
   #options: SinkOptions;
   #outputFailed = false;
 
+  /** `server` is asked to admit messages against `--count` and is stopped when it is reached. */
   constructor(server: Pick<Server, "take" | "stop">, options: SinkOptions) {
     this.#server = server;
     this.#options = options;
