@@ -4,7 +4,10 @@
  *
  * @example
  * ```ts
- * throw new UsageError('Cannot parse address "x"', "unknown scheme");
+ * import { UsageError } from "./errors.ts";
+ *
+ * const error = new UsageError('Cannot parse address "uix:/tmp/a.sock"', "did you mean unix:?");
+ * console.log(`ipcat: ${error.message} (${error.hint})`); // and cli.ts exits 2
  * ```
  * @module
  */

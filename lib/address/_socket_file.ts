@@ -12,9 +12,12 @@
  *
  * @example
  * ```ts
- * const bound = bindPrivately("/tmp/app.sock", 0o600);
- * Deno.linkSync(bound.temp, "/tmp/app.sock");
- * removeIfOurs("/tmp/app.sock", bound);
+ * import { bindPrivately, removeIfOurs } from "./_socket_file.ts";
+ *
+ * const path = `${await Deno.makeTempDir()}/app.sock`;
+ * const bound = bindPrivately(path, 0o600);
+ * Deno.linkSync(bound.temp, path); // publish it at its path
+ * console.log(removeIfOurs(path, bound, bound.dir)); // "removed"
  * bound.dispose();
  * ```
  * @module

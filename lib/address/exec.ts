@@ -4,7 +4,15 @@
  *
  * @example
  * ```ts
+ * import { connect, parseAddress } from "./mod.ts";
+ *
  * const conn = await connect(parseAddress("exec:tr a-z A-Z"));
+ * await conn.write(new TextEncoder().encode("hi\n"));
+ * await conn.closeWrite(); // tr sees EOF, answers and exits
+ * const buffer = new Uint8Array(8);
+ * const n = await conn.read(buffer);
+ * console.log(new TextDecoder().decode(buffer.subarray(0, n ?? 0))); // "HI\n"
+ * await conn.close();
  * ```
  * @module
  */

@@ -10,8 +10,12 @@
  *
  * @example
  * ```ts
+ * import { connect, parseAddress } from "./mod.ts";
+ *
  * const address = parseAddress("-"); // { scheme: "stdio", text: "-" }
  * const conn = await connect(address); // stdin → conn.read, conn.write → stdout
+ * await conn.write(new TextEncoder().encode("hello\n"));
+ * conn.close();
  * ```
  * @module
  */

@@ -10,7 +10,15 @@ import { connectError } from "./unix.ts";
  *
  * @example
  * ```ts
- * const conn = await tlsTransport.connect!(parseHostPort("tls", "example.org:443"), {});
+ * import { parseHostPort } from "./tcp.ts";
+ * import { tlsTransport } from "./tls.ts";
+ *
+ * // Needs a TLS server on the network: defined (so type-checked) but not run.
+ * async function _fetchHead(): Promise<void> {
+ *   const conn = await tlsTransport.connect!(parseHostPort("tls", "example.org:443"), {});
+ *   await conn.write(new TextEncoder().encode("HEAD / HTTP/1.0\r\n\r\n"));
+ *   conn.close();
+ * }
  * ```
  */
 export const tlsTransport: Transport<TcpAddress> = {

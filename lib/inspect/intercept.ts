@@ -13,10 +13,19 @@
  *
  * @example
  * ```ts
+ * import { listen, parseAddress } from "../address/mod.ts";
  * import { Interception } from "./intercept.ts";
- * using interception = await Interception.start("/run/app.sock", () => {});
- * const upstream = await interception.connect();
- * // ... proxy interception.listener to upstream ...
+ *
+ * const path = `${await Deno.makeTempDir()}/app.sock`;
+ * const service = await listen(parseAddress(`unix:${path}`));
+ * {
+ *   using interception = await Interception.start(path, () => {});
+ *   const upstream = await interception.connect(); // the service, at its aside name
+ *   // ... proxy what interception.listener accepts to upstream ...
+ *   (await service.accept()).close();
+ *   upstream.close();
+ * } // disposed: the service's own socket is back at `path`
+ * service.close();
  * ```
  * @module
  */

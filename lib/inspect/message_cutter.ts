@@ -5,6 +5,9 @@
  *
  * @example
  * ```ts
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { MessageCutter } from "./message_cutter.ts";
+ *
  * const cutter = new MessageCutter(parseFraming("lines"), 1024);
  * cutter.push(new TextEncoder().encode("a\nb")); // [{ message: "a", wire: "a\n" }]
  * cutter.end(); // [{ message: "b", wire: "b" }]

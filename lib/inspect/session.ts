@@ -4,7 +4,32 @@
  *
  * @example
  * ```ts
- * const end = await runSession({ conn, framing, maxFrame, showMax: 4096, parseLine, format, input });
+ * import { connect, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { PlainLines } from "./line_editor.ts";
+ * import { eventFormatter } from "./log_format.ts";
+ * import { runSession } from "./session.ts";
+ *
+ * // Typed lines come from a script; `cat` sends each one back.
+ * const typed = [new TextEncoder().encode("hi\n")];
+ * const input = new PlainLines({
+ *   read: (buffer) => {
+ *     const line = typed.shift();
+ *     if (!line) return Promise.resolve(null);
+ *     buffer.set(line);
+ *     return Promise.resolve(line.length);
+ *   },
+ * }, (text) => console.log(text.trimEnd()));
+ * const end = await runSession({
+ *   conn: await connect(parseAddress("exec:cat")),
+ *   framing: parseFraming("lines"),
+ *   maxFrame: 1024,
+ *   showMax: 4096,
+ *   parseLine: (line) => new TextEncoder().encode(line),
+ *   format: eventFormatter({ format: "text", color: false }),
+ *   input,
+ * });
+ * console.log(end); // "eof", after printing the "hi" that came back
  * ```
  * @module
  */

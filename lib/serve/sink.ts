@@ -4,18 +4,27 @@
  *
  * @example
  * ```ts
- * import { Sink } from "./sink.ts";
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
  * import { parseFraming } from "../framing/mod.ts";
  * import { Server } from "./server.ts";
- * declare const server: Server;
+ * import { Sink } from "./sink.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/a.sock`);
+ * const server = new Server(await listen(address), { log: () => {}, count: 2 });
+ * const printed: string[] = [];
  * const sink = new Sink(server, {
  *   framing: parseFraming("lines"),
  *   maxFrame: 1024,
- *   format: (messages) => messages[0],
- *   stdout: Deno.stdout,
+ *   format: (messages) => new TextEncoder().encode(messages.map((m) => new TextDecoder().decode(m)).join(",")),
+ *   stdout: { writeSync: (data) => printed.push(new TextDecoder().decode(data)) && data.length },
  *   log: () => {},
  * });
- * await server.run((session) => sink.serve(session));
+ * const serving = server.run((session) => sink.serve(session));
+ * const client = await connect(address);
+ * await client.write(new TextEncoder().encode("a\nb\n"));
+ * await serving; // `count: 2` reached
+ * client.close();
+ * console.log(printed.join("")); // "a,b" (or "a" then "b", as the reads fell)
  * ```
  * @module
  */
