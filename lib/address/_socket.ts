@@ -1,3 +1,8 @@
+/**
+ * A Deno socket (Unix, TCP or TLS) behind ipcat's one connection shape.
+ *
+ * @module
+ */
 import type { Connection } from "./types.ts";
 
 /** A Deno socket as a {@linkcode Connection}. */

@@ -1,3 +1,8 @@
+/**
+ * `tcp:HOST:PORT`, `tcp:PORT`: TCP sockets, host 127.0.0.1 unless given; port 0 listens on a free port.
+ *
+ * @module
+ */
 import { UnavailableError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
 import { connectError } from "./unix.ts";
@@ -23,6 +28,8 @@ export function hostPort(host: string, port: number): string {
  *
  * @example
  * ```ts
+ * import { parseHostPort } from "./tcp.ts";
+ *
  * parseHostPort("tcp", "8080"); // { host: "127.0.0.1", port: 8080, ... }
  * ```
  */

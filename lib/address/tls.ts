@@ -1,3 +1,8 @@
+/**
+ * `tls:HOST:PORT`: TLS over TCP, on Deno's TLS with the system's CAs.
+ *
+ * @module
+ */
 import { IpcatError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
 import { listenTcp, parseHostPort, type TcpAddress } from "./tcp.ts";

@@ -1,3 +1,8 @@
+/**
+ * Byte buffers the decoders share.
+ *
+ * @module
+ */
 export { concatBytes } from "../bytes.ts";
 
 /**

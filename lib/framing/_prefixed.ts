@@ -1,3 +1,8 @@
+/**
+ * The streaming core shared by framings that announce each frame's size in a header.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { PendingBytes } from "./_bytes.ts";
 

@@ -1,3 +1,8 @@
+/**
+ * `length[:u8|u16be|u16le|u32be|u32le|u64be|u64le|varint]`: each message after its size (default `u32be`).
+ *
+ * @module
+ */
 import { UsageError } from "../errors.ts";
 import { FrameError } from "../errors.ts";
 import { type FrameHeader, PrefixedDecoder } from "./_prefixed.ts";
@@ -21,6 +26,8 @@ const VARIANTS: Record<string, { width: Width | "varint"; little: boolean }> = {
  *
  * @example
  * ```ts
+ * import { LengthPrefixDecoder } from "./length.ts";
+ *
  * const out: Uint8Array[] = [];
  * new LengthPrefixDecoder(4, false, 1024).push(new Uint8Array([0, 0, 0, 1, 65]), out); // out: ["A"]
  * ```

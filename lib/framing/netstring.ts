@@ -1,3 +1,8 @@
+/**
+ * `netstring`: djb's `LEN:BYTES,`.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { type FrameHeader, PrefixedDecoder } from "./_prefixed.ts";
 import type { Framing, FramingFamily } from "./types.ts";
@@ -12,6 +17,8 @@ const MAX_DIGITS = 16;
  *
  * @example
  * ```ts
+ * import { NetstringDecoder } from "./netstring.ts";
+ *
  * const out: Uint8Array[] = [];
  * new NetstringDecoder(1024).push(new TextEncoder().encode("5:hello,"), out); // out: ["hello"]
  * ```

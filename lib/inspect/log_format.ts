@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { eventFormatter } from "./log_format.ts";
+ *
  * const format = eventFormatter({ format: "auto", color: false });
  * format({ kind: "data", t: Date.now(), conn: 1, dir: "c2s", size: 2, bytes: new TextEncoder().encode("hi") });
  * // "12:00:00.000 #1 > 2B hi\n"
