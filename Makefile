@@ -5,7 +5,11 @@ LOCAL_DENO := .deno/node_modules/@deno/linux-x64-glibc/deno
 DENO := $(or $(shell command -v deno 2>/dev/null),$(LOCAL_DENO))
 # Permissions ipcat needs: it connects, listens, reads/writes socket files, runs commands.
 RUN_FLAGS := --allow-all --no-prompt
-SOURCES := cli.ts deno.json deno.lock $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
+MODULES := $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
+SOURCES := cli.ts deno.json deno.lock $(MODULES)
+# What `deno doc --lint` and the doc tests cover: the code and the test helpers. Listed as
+# files: given a directory, `deno test --doc` would run its unit tests a second time.
+DOCUMENTED := cli.ts $(MODULES) tests/_helpers.ts tests/_proc.ts
 
 .PHONY: all compile test demo bench clean fmt fuzz stress
 
@@ -52,6 +56,8 @@ test: bin/ipcat
 	$(DENO) fmt --check
 	$(DENO) lint
 	$(DENO) check cli.ts lib commands tests
+	$(DENO) doc --lint $(DOCUMENTED)
+	NO_COLOR=1 $(DENO) test --doc --allow-all --frozen --trace-leaks $(filter-out cli.ts,$(DOCUMENTED))
 	NO_COLOR=1 $(DENO) test --allow-all --frozen --trace-leaks lib tests
 
 # Long forms of the fuzz and fault suites (make test runs their short forms).

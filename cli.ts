@@ -30,9 +30,10 @@ import {
   UsageError,
 } from "./lib/errors.ts";
 
+/** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
 
-/** Exit codes, one table: SPEC "Everywhere". */
+/** The one table from error to exit code, as README.md "Exit codes" documents them. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return 2;
   if (error instanceof FrameError) return 65;

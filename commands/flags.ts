@@ -16,8 +16,11 @@ import type { OutputLike } from "./stdio.ts";
 
 /** Flags every command accepts. */
 export interface CommonFlags {
+  /** `--quiet`: log errors only. */
   readonly quiet: boolean;
+  /** `--verbose`: also log connections and other events. */
   readonly verbose: boolean;
+  /** `--color`: colour output; off with `--no-color` or `NO_COLOR`. */
   readonly color: boolean;
 }
 
@@ -30,8 +33,11 @@ export const commonFlags = {
 
 /** Flags of commands that move messages. */
 export interface FramingFlags {
+  /** `--framing`, as typed; unset means the command's default. */
   readonly framing?: string;
+  /** `--encoding` of messages on the command line and stdout. */
   readonly encoding: string;
+  /** `--max-frame`: largest message accepted, in bytes. */
   readonly maxFrame: number;
 }
 
@@ -111,6 +117,7 @@ export function stderrLog(flags: CommonFlags, stderr: Pick<OutputLike, "writeSyn
 
 /** TLS flags of commands that connect. */
 export interface ConnectTlsFlags {
+  /** `--ca`: PEM file of a CA certificate to trust besides the system's. */
   readonly ca?: string;
 }
 
@@ -127,7 +134,9 @@ export const connectTlsFlags = {
 
 /** TLS flags of commands that listen. */
 export interface ListenTlsFlags {
+  /** `--cert`: PEM file of the certificate chain served. */
   readonly cert?: string;
+  /** `--key`: PEM file of the private key for `cert`. */
   readonly key?: string;
 }
 

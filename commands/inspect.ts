@@ -33,12 +33,19 @@ import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
 export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+  /** `--target`: proxy mode, forwarding each connection to this address. */
   readonly target?: string;
+  /** `--intercept`: the live socket path to take over for the run. */
   readonly intercept?: string;
+  /** `--restore`: the socket path whose service to put back after an interrupted `--intercept`. */
   readonly restore?: string;
+  /** `--format`: message view, `auto`, `text` or `hex`. */
   readonly format: string;
+  /** `--record`: file to append every event to, as JSON Lines. */
   readonly record?: string;
+  /** `--count`: proxy this many connections, then exit. */
   readonly count?: number;
+  /** `--show-max`: bytes of each message the log shows. */
   readonly showMax: number;
 }
 

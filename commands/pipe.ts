@@ -25,8 +25,11 @@ import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
 export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+  /** `--from`: framing of the first side; default raw. */
   readonly from?: string;
+  /** `--to`: framing of the second side; default raw. */
   readonly to?: string;
+  /** `--progress`: bytes and rate per direction on stderr. */
   readonly progress: boolean;
 }
 

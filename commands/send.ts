@@ -27,10 +27,15 @@ import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
 export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+  /** `--keep-open`: do not half-close; stop after one reply per message sent. */
   readonly keepOpen: boolean;
+  /** `--replies`: stop after this many replies. */
   readonly replies?: number;
+  /** `--no-reply`: do not read replies. */
   readonly noReply: boolean;
+  /** `--timeout`: bound on the whole exchange, as a duration (`5s`). */
   readonly timeout?: string;
+  /** `--wait`: keep retrying a missing or refusing socket this long. */
   readonly wait?: string;
 }
 

@@ -35,16 +35,27 @@ import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
 export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
+  /** `--echo`: reply to each message with itself. */
   readonly echo: boolean;
+  /** `--handle`: command run per message, its stdout the reply. */
   readonly handle?: string;
+  /** `--exec`: command run per connection, bridged to its raw bytes. */
   readonly exec?: string;
+  /** `--broadcast`: relay each message to every other client. */
   readonly broadcast: boolean;
+  /** `--jobs`: most `--handle` runs at once. */
   readonly jobs?: number;
+  /** `--handle-timeout`: terminate a handler running longer, as a duration. */
   readonly handleTimeout?: string;
+  /** `--queue`: most queued per `--broadcast` client. */
   readonly queue?: QueueLimit;
+  /** `--slow`: what `--broadcast` does with a client that stays full. */
   readonly slow?: SlowPolicy;
+  /** `--count`: exit after this many messages. */
   readonly count?: number;
+  /** `--max-connections`: most connections served at once; more wait. */
   readonly maxConnections?: number;
+  /** `--mode`: socket file mode, octal text such as `0600`. */
   readonly mode: string;
 }
 
@@ -113,7 +124,9 @@ export const serveFlags = {
 
 /** `--queue`: a message count, a byte count, or both. */
 export interface QueueLimit {
+  /** Most messages queued per client; the default when only bytes are given. */
   messages: number;
+  /** Most bytes queued per client; the default when only a count is given. */
   bytes: number;
 }
 

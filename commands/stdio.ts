@@ -12,7 +12,9 @@
 
 /** stdin as commands read it: `Deno.stdin`, or a fake in tests. */
 export interface StdinLike {
+  /** Read into `buffer`; the byte count, or null at end of input. */
   read(buffer: Uint8Array): Promise<number | null>;
+  /** Whether stdin is a terminal: someone typing, not a pipe or file. */
   isTerminal(): boolean;
   /** Raw mode for the line editor; only called when `isTerminal()`. */
   setRaw(raw: boolean): void;
@@ -20,15 +22,21 @@ export interface StdinLike {
 
 /** stdout or stderr as commands write them. */
 export interface OutputLike {
+  /** Write some of `data`; the byte count written. */
   write(data: Uint8Array): Promise<number>;
+  /** Write some of `data`, blocking; the byte count written. */
   writeSync(data: Uint8Array): number;
+  /** Whether this is a terminal (live progress, colour). */
   isTerminal(): boolean;
 }
 
 /** The three standard streams. */
 export interface Stdio {
+  /** Where commands read messages and typed lines. */
   readonly stdin: StdinLike;
+  /** Where messages and replies go. */
   readonly stdout: OutputLike;
+  /** Where log lines go (`ipcat: ...`). */
   readonly stderr: OutputLike;
 }
 

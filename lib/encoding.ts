@@ -3,6 +3,9 @@
  *
  * @example
  * ```ts
+ * import { messageCodec } from "./encoding.ts";
+ * import { parseFraming } from "./framing/mod.ts";
+ *
  * const codec = await messageCodec("hex", parseFraming("lines"));
  * codec.parse("6869"); // bytes "hi"
  * codec.format([new TextEncoder().encode("hi")]); // "6869\n"

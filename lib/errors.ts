@@ -4,7 +4,10 @@
  *
  * @example
  * ```ts
- * throw new UsageError('Cannot parse address "x"', "unknown scheme");
+ * import { UsageError } from "./errors.ts";
+ *
+ * const error = new UsageError('Cannot parse address "uix:/tmp/a.sock"', "did you mean unix:?");
+ * console.log(`ipcat: ${error.message} (${error.hint})`); // and cli.ts exits 2
  * ```
  * @module
  */
@@ -13,6 +16,7 @@
 export class IpcatError extends Error {
   /** A suggestion printed after the message, e.g. the flag that fixes it. */
   readonly hint?: string;
+  /** `message` says what failed and why; `hint` how to fix it. */
   constructor(message: string, hint?: string, options?: ErrorOptions) {
     super(message, options);
     this.hint = hint;
@@ -21,11 +25,13 @@ export class IpcatError extends Error {
 
 /** Bad command line: unknown address form, bad flag value (exit 2). */
 export class UsageError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "UsageError";
 }
 
 /** Malformed, truncated or oversize framing, or bad encoded input (exit 65). */
 export class FrameError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "FrameError";
   /** What is wrong, without the offset: the message is this plus " (at byte N)". */
   readonly reason: string;
@@ -33,6 +39,7 @@ export class FrameError extends IpcatError {
   readonly offset?: number;
   /** A copy of the first bytes at the problem, so a hint can tell what they look like. */
   bytes?: Uint8Array;
+  /** `reason` is the problem; `offset` the byte where it was found, appended to the message. */
   constructor(reason: string, offset?: number, hint?: string) {
     super(offset === undefined ? reason : `${reason} (at byte ${offset})`, hint);
     this.reason = reason;
@@ -51,9 +58,11 @@ export class FrameError extends IpcatError {
  * went away. Exit 1; the message says how much was delivered.
  */
 export class DeliveryError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "DeliveryError";
   /** Bytes (or messages) accepted by write calls before the failure. */
   readonly delivered: number;
+  /** `delivered` of at least `taken` `unit`s (bytes or messages) reached `peer` before it went away. */
   constructor(peer: string, delivered: number, taken: number, unit: string, cause?: unknown) {
     super(
       `Cannot send to ${peer}: it closed the connection after ${delivered} of at least ${taken} ${unit} were delivered`,
@@ -66,18 +75,23 @@ export class DeliveryError extends IpcatError {
 
 /** Socket missing, connection refused, address in use (exit 69). */
 export class UnavailableError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "UnavailableError";
 }
 
 /** `--timeout` or `--wait` ran out (exit 124). */
 export class TimeoutError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "TimeoutError";
 }
 
 /** A stop signal while sending, piping or inspecting: exit 130 on SIGINT, 128 + N for others. */
 export class InterruptedError extends IpcatError {
+  /** Class name, as in stack traces. */
   override name = "InterruptedError";
+  /** The exit code: 130 for SIGINT, 128 + the signal number for others. */
   readonly exitCode: number;
+  /** `exitCode` defaults to SIGINT's 130. */
   constructor(message: string, hint?: string, exitCode = 130) {
     super(message, hint);
     this.exitCode = exitCode;

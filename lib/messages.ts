@@ -22,6 +22,7 @@ const SLAB_SIZE = 16 * 1024;
 
 /** Anything with a `write` that may write only part of its input. */
 export interface PartialWriter {
+  /** Write some of `data`; the byte count written. */
   write(data: Uint8Array): Promise<number>;
 }
 

@@ -293,7 +293,7 @@ for (const framing of FRAMINGS) {
       assert.ok(log.some((l) => /#1 open /.test(l)));
       assert.ok(log.some((l) => /#1 close client closed first; > \d+B < \d+B/.test(l)), log.join("\n"));
 
-      // The recording: SPEC fields, and the data adds up to exactly what was sent.
+      // The recording: every documented field, and the data adds up to exactly what was sent.
       const recorded = await readRecording(record);
       assert.deepEqual(recordedBytes(recorded, 1, "c2s"), wire);
       assert.deepEqual(recordedBytes(recorded, 1, "s2c"), wire);

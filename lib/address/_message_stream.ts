@@ -63,6 +63,8 @@ export abstract class MessageStream implements Connection {
   #inLength = 0;
 
   /**
+   * A stream with nothing read or written yet.
+   *
    * @param peer Who is on the other end.
    * @param maxMessage Largest message `write` accepts (the transport's own limit).
    */

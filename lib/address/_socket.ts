@@ -1,3 +1,8 @@
+/**
+ * A Deno socket (Unix, TCP or TLS) behind ipcat's one connection shape.
+ *
+ * @module
+ */
 import type { Connection } from "./types.ts";
 
 /** A Deno socket as a {@linkcode Connection}. */
@@ -6,6 +11,7 @@ export class SocketConnection implements Connection {
   #closed = false;
   readonly peer: string;
 
+  /** Wrap `conn`; `peer` names the other end in logs. */
   constructor(conn: Deno.Conn, peer: string) {
     this.#conn = conn;
     this.peer = peer;

@@ -12,9 +12,12 @@
  *
  * @example
  * ```ts
- * const bound = bindPrivately("/tmp/app.sock", 0o600);
- * Deno.linkSync(bound.temp, "/tmp/app.sock");
- * removeIfOurs("/tmp/app.sock", bound);
+ * import { bindPrivately, removeIfOurs } from "./_socket_file.ts";
+ *
+ * const path = `${await Deno.makeTempDir()}/app.sock`;
+ * const bound = bindPrivately(path, 0o600);
+ * Deno.linkSync(bound.temp, path); // publish it at its path
+ * console.log(removeIfOurs(path, bound, bound.dir)); // "removed"
  * bound.dispose();
  * ```
  * @module
@@ -22,6 +25,7 @@
 
 /** The identity of a file: what survives renames and tells a swapped file apart. */
 export interface FileId {
+  /** Device number. */
   readonly dev: number;
   /** Null only where the OS has no inodes (not Linux). */
   readonly ino: number | null;
@@ -46,10 +50,11 @@ export function lstatOrNull(path: string): Deno.FileInfo | null {
 const PRIVATE_PREFIX = ".ipcat-";
 const RANDOM_CHARS = 8;
 /** `DIR/.ipcat-XXXXXXXX/s` is this many bytes longer than `DIR/`. */
-export const PRIVATE_OVERHEAD = PRIVATE_PREFIX.length + RANDOM_CHARS + "/s".length;
+export const PRIVATE_OVERHEAD: number = PRIVATE_PREFIX.length + RANDOM_CHARS + "/s".length;
 
 /** A socket bound in a private directory beside its public path. */
 export interface PrivateSocket extends FileId {
+  /** The listening socket, bound at `temp`. */
   readonly listener: Deno.Listener;
   /** The private 0700 directory, beside the public path. */
   readonly dir: string;

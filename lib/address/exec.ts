@@ -4,7 +4,15 @@
  *
  * @example
  * ```ts
+ * import { connect, parseAddress } from "./mod.ts";
+ *
  * const conn = await connect(parseAddress("exec:tr a-z A-Z"));
+ * await conn.write(new TextEncoder().encode("hi\n"));
+ * await conn.closeWrite(); // tr sees EOF, answers and exits
+ * const buffer = new Uint8Array(8);
+ * const n = await conn.read(buffer);
+ * console.log(new TextDecoder().decode(buffer.subarray(0, n ?? 0))); // "HI\n"
+ * await conn.close();
  * ```
  * @module
  */
@@ -16,7 +24,9 @@ import type { Address, Connection, ConnectOptions, Transport } from "./types.ts"
 
 /** A command to run, already split into argv. */
 export interface ExecAddress extends Address {
+  /** Always `exec`. */
   readonly scheme: "exec";
+  /** Program and arguments, never run through a shell. */
   readonly argv: readonly string[];
 }
 
@@ -38,6 +48,7 @@ export class ExecConnection implements Connection {
   #log?: Log;
   #closed?: Promise<void>;
 
+  /** Wrap a spawned `child`; `peer` names it in logs, `log` hears how it exited. */
   constructor(child: Child, peer: string, log?: Log) {
     this.#child = child;
     this.peer = peer;

@@ -4,8 +4,13 @@
  *
  * @example
  * ```ts
- * const address = parseAddress("tcp:8080"); // { scheme: "tcp", host: "127.0.0.1", port: 8080 }
- * const conn = await connect(address);
+ * import { connect, listen, parseAddress } from "./mod.ts";
+ *
+ * parseAddress("tcp:8080"); // { scheme: "tcp", text: "tcp:127.0.0.1:8080", host: "127.0.0.1", port: 8080 }
+ * const listener = await listen(parseAddress("tcp:0")); // port 0: the OS picks a free one
+ * const conn = await connect(parseAddress(listener.address));
+ * const accepted = await listener.accept();
+ * for (const c of [conn, accepted, listener]) c.close();
  * ```
  * @module
  */

@@ -2,7 +2,7 @@
  * `-`: ipcat's own stdin and stdout as one connection, for `pipe`.
  *
  * Reading stdin fast is the hard part. `Deno.stdin.readSync` into one reused buffer runs at
- * the speed of C, async reads at ~60% of it (DENO-NOTES), but `readSync` on a pipe blocks the
+ * the speed of C, async reads at ~60% of it (measured here), but `readSync` on a pipe blocks the
  * whole event loop until data arrives: a shell loop that waits for a reply before writing its
  * next line would deadlock. So the bulk path ({@linkcode StdioConnection.readView}) runs
  * `readSync` in a worker that fills a ring of shared buffers, and the main thread writes them
@@ -10,8 +10,12 @@
  *
  * @example
  * ```ts
+ * import { connect, parseAddress } from "./mod.ts";
+ *
  * const address = parseAddress("-"); // { scheme: "stdio", text: "-" }
  * const conn = await connect(address); // stdin → conn.read, conn.write → stdout
+ * await conn.write(new TextEncoder().encode("hello\n"));
+ * conn.close();
  * ```
  * @module
  */
@@ -20,10 +24,11 @@ import type { Address, Connection, Transport } from "./types.ts";
 
 /** The `-` address. */
 export interface StdioAddress extends Address {
+  /** Always `stdio`. */
   readonly scheme: "stdio";
 }
 
-/** One read's worth: the size DENO-NOTES measured fastest. */
+/** One read's worth: the size measured fastest here for reading a pipe. */
 const SLOT_SIZE = 256 * 1024;
 /** Slots in the ring: the worker reads ahead this far, then waits (backpressure). */
 const SLOTS = 4;

@@ -6,9 +6,18 @@
  *
  * @example
  * ```ts
- * import { connect, parseAddress } from "./mod.ts";
+ * import { connect, listen, parseAddress } from "./mod.ts";
  * import { toStreams } from "./streams.ts";
- * const { readable, writable } = toStreams(await connect(parseAddress("tcp:9000")));
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/a.sock`);
+ * const listener = await listen(address);
+ * const { readable, writable } = toStreams(await connect(address));
+ * const server = await listener.accept();
+ * await writable.getWriter().close(); // half-closes: the server reads EOF
+ * console.log(await server.read(new Uint8Array(1))); // null
+ * server.close();
+ * await readable.cancel(); // closes the connection
+ * listener.close();
  * ```
  * @module
  */

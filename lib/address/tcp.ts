@@ -1,3 +1,8 @@
+/**
+ * `tcp:HOST:PORT`, `tcp:PORT`: TCP sockets, host 127.0.0.1 unless given; port 0 listens on a free port.
+ *
+ * @module
+ */
 import { UnavailableError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
 import { connectError } from "./unix.ts";
@@ -5,8 +10,11 @@ import type { Address, Connection, Listener, ListenOptions, Transport } from "./
 
 /** A TCP host and port. */
 export interface TcpAddress extends Address {
+  /** `tcp`, or `tls` for the same address under TLS. */
   readonly scheme: "tcp" | "tls";
+  /** Host name or IP literal, without IPv6 brackets. */
   readonly host: string;
+  /** Port; 0 asks the OS for a free one when listening. */
   readonly port: number;
 }
 
@@ -20,6 +28,8 @@ export function hostPort(host: string, port: number): string {
  *
  * @example
  * ```ts
+ * import { parseHostPort } from "./tcp.ts";
+ *
  * parseHostPort("tcp", "8080"); // { host: "127.0.0.1", port: 8080, ... }
  * ```
  */
@@ -56,10 +66,12 @@ export class TcpListener implements Listener {
   #listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
   readonly address: string;
 
+  /** Wrap a Deno listener; `scheme` prefixes the addresses it reports. */
   constructor(listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>, scheme: "tcp" | "tls") {
     this.#listener = listener;
     this.address = `${scheme}:${hostPort(listener.addr.hostname, listener.addr.port)}`;
   }
+  /** The next connection, with TCP_NODELAY set. */
   async accept(): Promise<Connection> {
     const conn = await this.#listener.accept();
     if ("setNoDelay" in conn) conn.setNoDelay(true);

@@ -1,3 +1,8 @@
+/**
+ * `tls:HOST:PORT`: TLS over TCP, on Deno's TLS with the system's CAs.
+ *
+ * @module
+ */
 import { IpcatError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
 import { listenTcp, parseHostPort, type TcpAddress } from "./tcp.ts";
@@ -10,7 +15,15 @@ import { connectError } from "./unix.ts";
  *
  * @example
  * ```ts
- * const conn = await tlsTransport.connect!(parseHostPort("tls", "example.org:443"), {});
+ * import { parseHostPort } from "./tcp.ts";
+ * import { tlsTransport } from "./tls.ts";
+ *
+ * // Needs a TLS server on the network: defined (so type-checked) but not run.
+ * async function _fetchHead(): Promise<void> {
+ *   const conn = await tlsTransport.connect!(parseHostPort("tls", "example.org:443"), {});
+ *   await conn.write(new TextEncoder().encode("HEAD / HTTP/1.0\r\n\r\n"));
+ *   conn.close();
+ * }
  * ```
  */
 export const tlsTransport: Transport<TcpAddress> = {

@@ -33,6 +33,7 @@ export interface Connection {
 export interface Listener {
   /** The address actually bound (port 0 resolved), as `tcp:127.0.0.1:43121`. */
   readonly address: string;
+  /** The next incoming connection. */
   accept(): Promise<Connection>;
   /** Stop listening; a Unix listener removes its socket file if it is still ours. */
   close(): void;
@@ -62,6 +63,7 @@ export interface Address {
   readonly scheme: string;
   /** Canonical text form, e.g. `unix:/tmp/a.sock`. */
   readonly text: string;
+  /** Transport-specific fields, e.g. `path` or `host` and `port`. */
   readonly [key: string]: unknown;
 }
 

@@ -1,3 +1,8 @@
+/**
+ * `unix:PATH`: Unix stream sockets, listened on without ever touching somebody else's file.
+ *
+ * @module
+ */
 import { IpcatError, UnavailableError, UsageError } from "../errors.ts";
 import { SocketConnection } from "./_socket.ts";
 import {
@@ -11,7 +16,9 @@ import type { Address, Connection, Listener, ListenOptions, Transport } from "./
 
 /** A Unix stream socket path. */
 export interface UnixAddress extends Address {
+  /** Always `unix`. */
   readonly scheme: "unix";
+  /** The socket file's path, as given. */
   readonly path: string;
 }
 
@@ -205,6 +212,8 @@ function listenError(address: UnixAddress, error: unknown): unknown {
  *
  * @example
  * ```ts
+ * import { unixAddress } from "./unix.ts";
+ *
  * unixAddress("/tmp/app.sock"); // { scheme: "unix", text: "unix:/tmp/app.sock", path: "/tmp/app.sock" }
  * ```
  */

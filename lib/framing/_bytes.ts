@@ -1,3 +1,8 @@
+/**
+ * Byte buffers the decoders share.
+ *
+ * @module
+ */
 export { concatBytes } from "../bytes.ts";
 
 /**
@@ -9,6 +14,7 @@ export class PendingBytes {
   #buffer = new Uint8Array(0);
   #length = 0;
 
+  /** Bytes held so far. */
   get length(): number {
     return this.#length;
   }

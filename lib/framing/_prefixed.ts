@@ -1,9 +1,16 @@
+/**
+ * The streaming core shared by framings that announce each frame's size in a header.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { PendingBytes } from "./_bytes.ts";
 
 /** A parsed frame header: the body size and how many bytes the header took. */
 export interface FrameHeader {
+  /** Body bytes that follow the header. */
   size: number;
+  /** Bytes the header itself took. */
   headerLength: number;
 }
 
@@ -29,6 +36,7 @@ export abstract class PrefixedDecoder {
   #frameWire = 0;
   #wires: number[] | null = null;
 
+  /** `maxFrame`: largest body accepted; a header announcing more is a `FrameError`. */
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }
@@ -42,6 +50,7 @@ export abstract class PrefixedDecoder {
   /** Check the trailer bytes; throw `FrameError` if wrong. */
   protected checkTrailer(_buf: Uint8Array, _at: number, _offset: number): void {}
 
+  /** Decode `chunk`, appending each frame it completes to `out` (views where possible). */
   push(chunk: Uint8Array, out: Uint8Array[]): void {
     let buf = chunk;
     if (this.#stash) {
@@ -104,10 +113,12 @@ export abstract class PrefixedDecoder {
     this.#offset += buf.length;
   }
 
+  /** Start recording each decoded frame's wire length (header, body and trailer) in the returned array. */
   recordWireLengths(): number[] {
     return this.#wires ??= [];
   }
 
+  /** End of input: a partial header or frame left over is a `FrameError`. */
   end(_out: Uint8Array[]): void {
     if (this.#stash || this.#bodySize >= 0) {
       throw new FrameError(

@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { likelyFraming } from "./guess.ts";
+ *
  * likelyFraming(new TextEncoder().encode("hello\n"), "length"); // "lines"
  * ```
  * @module

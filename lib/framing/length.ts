@@ -1,3 +1,8 @@
+/**
+ * `length[:u8|u16be|u16le|u32be|u32le|u64be|u64le|varint]`: each message after its size (default `u32be`).
+ *
+ * @module
+ */
 import { UsageError } from "../errors.ts";
 import { FrameError } from "../errors.ts";
 import { type FrameHeader, PrefixedDecoder } from "./_prefixed.ts";
@@ -21,15 +26,19 @@ const VARIANTS: Record<string, { width: Width | "varint"; little: boolean }> = {
  *
  * @example
  * ```ts
+ * import { LengthPrefixDecoder } from "./length.ts";
+ *
  * const out: Uint8Array[] = [];
  * new LengthPrefixDecoder(4, false, 1024).push(new Uint8Array([0, 0, 0, 1, 65]), out); // out: ["A"]
  * ```
  */
 export class LengthPrefixDecoder extends PrefixedDecoder {
+  /** The prefix width: a header is exactly that many bytes. */
   protected readonly maxHeaderLength: number;
   #width: Width;
   #little: boolean;
 
+  /** A `width`-byte prefix, little-endian if `little`; bodies of at most `maxFrame` bytes. */
   constructor(width: Width, little: boolean, maxFrame: number) {
     super(maxFrame);
     this.#width = width;
@@ -37,6 +46,7 @@ export class LengthPrefixDecoder extends PrefixedDecoder {
     this.maxHeaderLength = width;
   }
 
+  /** The size in the `width` bytes at `at`, or null until they are all here. */
   protected parseHeader(buf: Uint8Array, at: number): FrameHeader | null {
     const w = this.#width;
     if (buf.length - at < w) return null;
@@ -52,8 +62,10 @@ export class LengthPrefixDecoder extends PrefixedDecoder {
 
 /** Decodes protobuf-style varint-delimited frames (`length:varint`). */
 export class VarintPrefixDecoder extends PrefixedDecoder {
+  /** A 64-bit varint takes at most 10 bytes. */
   protected readonly maxHeaderLength = 10;
 
+  /** The varint at `at`, or null until its last byte is here; a varint over 10 bytes is a `FrameError`. */
   protected parseHeader(buf: Uint8Array, at: number, offset: number): FrameHeader | null {
     let size = 0;
     let scale = 1;

@@ -1,3 +1,8 @@
+/**
+ * `lines`: one message per line, split at `\n`.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { concatBytes, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
@@ -10,6 +15,8 @@ const NL = 0x0a;
  *
  * @example
  * ```ts
+ * import { LinesDecoder } from "./lines.ts";
+ *
  * const out: Uint8Array[] = [];
  * new LinesDecoder(1024).push(new TextEncoder().encode("a\nb\n"), out); // out.length === 2
  * ```
@@ -21,6 +28,7 @@ export class LinesDecoder implements FrameDecoder {
   #pendingStart = 0;
   #wires: number[] | null = null;
 
+  /** `maxFrame`: longest line accepted, without its `\n`. */
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }

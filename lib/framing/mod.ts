@@ -3,6 +3,8 @@
  *
  * @example
  * ```ts
+ * import { parseFraming } from "./mod.ts";
+ *
  * const framing = parseFraming("length:u16le");
  * const wire = framing.encode([new TextEncoder().encode("hi")]);
  * ```

@@ -1,3 +1,8 @@
+/**
+ * `msgpack`: one MessagePack value per message, cut by scanning the values themselves.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { concatBytes, PendingBytes } from "./_bytes.ts";
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
@@ -143,6 +148,8 @@ export function msgpackWithin(bytes: Uint8Array, maxItems: number, maxDepth: num
  *
  * @example
  * ```ts
+ * import { MsgpackDecoder } from "./msgpack.ts";
+ *
  * const out: Uint8Array[] = [];
  * new MsgpackDecoder(1024).push(new Uint8Array([0x92, 0x01, 0x02, 0xc0]), out); // out.length === 2
  * ```
@@ -161,6 +168,7 @@ export class MsgpackDecoder implements FrameDecoder {
   #valueStart = 0;
   #wires: number[] | null = null;
 
+  /** `maxFrame`: largest encoded value accepted, in bytes. */
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }

@@ -1,3 +1,8 @@
+/**
+ * `netstring`: djb's `LEN:BYTES,`.
+ *
+ * @module
+ */
 import { FrameError } from "../errors.ts";
 import { type FrameHeader, PrefixedDecoder } from "./_prefixed.ts";
 import type { Framing, FramingFamily } from "./types.ts";
@@ -12,14 +17,19 @@ const MAX_DIGITS = 16;
  *
  * @example
  * ```ts
+ * import { NetstringDecoder } from "./netstring.ts";
+ *
  * const out: Uint8Array[] = [];
  * new NetstringDecoder(1024).push(new TextEncoder().encode("5:hello,"), out); // out: ["hello"]
  * ```
  */
 export class NetstringDecoder extends PrefixedDecoder {
-  protected readonly maxHeaderLength = MAX_DIGITS + 1;
+  /** Up to 16 digits and the colon. */
+  protected readonly maxHeaderLength: number = MAX_DIGITS + 1;
+  /** The `,` after the data. */
   protected override readonly trailerLength = 1;
 
+  /** The `LEN:` at `at`, or null until its colon is here; anything else is a `FrameError`. */
   protected parseHeader(buf: Uint8Array, at: number, offset: number): FrameHeader | null {
     let size = 0;
     for (let i = at; i < buf.length && i - at <= MAX_DIGITS; i++) {
@@ -43,6 +53,7 @@ export class NetstringDecoder extends PrefixedDecoder {
     return null;
   }
 
+  /** The byte after the data must be `,`. */
   protected override checkTrailer(buf: Uint8Array, at: number, offset: number) {
     if (buf[at] !== COMMA) {
       throw new FrameError("Malformed netstring: missing ',' after the data", offset);

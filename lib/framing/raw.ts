@@ -1,3 +1,8 @@
+/**
+ * `raw`: no framing; bytes pass through as they are read.
+ *
+ * @module
+ */
 import type { FrameDecoder, Framing, FramingFamily } from "./types.ts";
 import { concatBytes } from "./_bytes.ts";
 

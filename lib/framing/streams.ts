@@ -1,11 +1,17 @@
 /**
- * Web Streams faces of the framing codecs. Kept out of \`mod.ts\`: referencing the stream
+ * Web Streams faces of the framing codecs. Kept out of `mod.ts`: referencing the stream
  * classes at module load makes Deno load its streams implementation (~3 ms at startup).
  *
  * @example
- * \`\`\`ts
- * const messages = toStreams(conn).readable.pipeThrough(new FrameDecoderStream(parseFraming("lines")));
- * \`\`\`
+ * ```ts
+ * import { parseFraming } from "./mod.ts";
+ * import { FrameDecoderStream } from "./streams.ts";
+ *
+ * const bytes = ReadableStream.from([new TextEncoder().encode("a\nb"), new TextEncoder().encode("c\n")]);
+ * for await (const messages of bytes.pipeThrough(new FrameDecoderStream(parseFraming("lines")))) {
+ *   console.log(messages.map((m) => new TextDecoder().decode(m))); // ["a"], then ["bc"]
+ * }
+ * ```
  * @module
  */
 import { DEFAULT_MAX_FRAME } from "./mod.ts";
@@ -16,6 +22,7 @@ import type { FrameDecoder, Framing } from "./types.ts";
  * completes any.
  */
 export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
+  /** Decode with `framing`, accepting messages of at most `maxFrame` bytes. */
   constructor(framing: Framing, maxFrame: number = DEFAULT_MAX_FRAME) {
     const decoder: FrameDecoder = framing.decoder(maxFrame);
     super({
@@ -39,6 +46,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
 
 /** Web Streams face of an encoder: arrays of messages in, one framed buffer out per array. */
 export class FrameEncoderStream extends TransformStream<Uint8Array[], Uint8Array> {
+  /** Encode with `framing`. */
   constructor(framing: Framing) {
     super({
       transform(messages, controller) {

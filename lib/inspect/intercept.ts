@@ -13,10 +13,19 @@
  *
  * @example
  * ```ts
+ * import { listen, parseAddress } from "../address/mod.ts";
  * import { Interception } from "./intercept.ts";
- * using interception = await Interception.start("/run/app.sock", () => {});
- * const upstream = await interception.connect();
- * // ... proxy interception.listener to upstream ...
+ *
+ * const path = `${await Deno.makeTempDir()}/app.sock`;
+ * const service = await listen(parseAddress(`unix:${path}`));
+ * {
+ *   using interception = await Interception.start(path, () => {});
+ *   const upstream = await interception.connect(); // the service, at its aside name
+ *   // ... proxy what interception.listener accepts to upstream ...
+ *   (await service.accept()).close();
+ *   upstream.close();
+ * } // disposed: the service's own socket is back at `path`
+ * service.close();
  * ```
  * @module
  */
@@ -40,7 +49,9 @@ export function asidePath(path: string): string {
 
 /** What {@linkcode intercept} set up. */
 export interface TakenSocket {
+  /** The socket path taken over. */
   readonly path: string;
+  /** Where the service's own socket waits meanwhile ({@linkcode asidePath}). */
   readonly aside: string;
   /** The proxy's listener, now reachable at `path`. */
   readonly listener: Listener;
@@ -194,7 +205,9 @@ export async function restoreAside(path: string): Promise<string> {
  * never hides the error that ended the run: {@linkcode Interception.check} reports it.
  */
 export class Interception implements Disposable {
+  /** The socket path taken over. */
   readonly path: string;
+  /** Where the service's own socket waits meanwhile ({@linkcode asidePath}). */
   readonly aside: string;
   /** The proxy's listener, reachable at `path`. */
   readonly listener: Listener;

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { eventFormatter } from "./log_format.ts";
+ *
  * const format = eventFormatter({ format: "auto", color: false });
  * format({ kind: "data", t: Date.now(), conn: 1, dir: "c2s", size: 2, bytes: new TextEncoder().encode("hi") });
  * // "12:00:00.000 #1 > 2B hi\n"
@@ -55,6 +57,7 @@ export type InspectEvent =
 
 /** Options for {@linkcode eventFormatter}. */
 export interface EventFormatOptions {
+  /** How a message is shown: as text, as a hex dump, or whichever fits it. */
   format: ViewFormat;
   /** ANSI colours by direction. */
   color: boolean;

@@ -5,6 +5,9 @@
  *
  * @example
  * ```ts
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { MessageCutter } from "./message_cutter.ts";
+ *
  * const cutter = new MessageCutter(parseFraming("lines"), 1024);
  * cutter.push(new TextEncoder().encode("a\nb")); // [{ message: "a", wire: "a\n" }]
  * cutter.end(); // [{ message: "b", wire: "b" }]
@@ -17,7 +20,9 @@ import type { FrameDecoder, Framing } from "../framing/types.ts";
 
 /** A message and the bytes that carried it on the wire. Both may be views of the chunk. */
 export interface Cut {
+  /** The message, as its framing decodes it. */
   message: Uint8Array;
+  /** The bytes that carried it, framing included. */
   wire: Uint8Array;
 }
 
@@ -36,6 +41,7 @@ export class MessageCutter {
   #pending = new PendingBytes();
   #error: FrameError | null = null;
 
+  /** Cut with `framing` (read boundaries if it has none), messages of at most `maxFrame` bytes. */
   constructor(framing: Framing, maxFrame: number) {
     this.#decoder = framing.framed ? framing.decoder(maxFrame) : null;
     if (this.#decoder) this.#wires = this.#decoder.recordWireLengths();

@@ -5,8 +5,36 @@
  *
  * @example
  * ```ts
- * const proxy = new InspectProxy(listener, { target, framing, maxFrame, showMax: 4096, events, log });
- * await proxy.run(); // until proxy.stop() or --count
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import type { InspectEvent } from "./log_format.ts";
+ * import { InspectProxy } from "./proxy.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const target = parseAddress(`unix:${dir}/service.sock`);
+ * const front = parseAddress(`unix:${dir}/proxy.sock`);
+ * const service = await listen(target);
+ * const events: InspectEvent[] = [];
+ * const proxy = new InspectProxy(await listen(front), {
+ *   target,
+ *   framing: parseFraming("lines"),
+ *   maxFrame: 1024,
+ *   showMax: 4096,
+ *   events: (event) => events.push(event),
+ *   count: 1,
+ *   log: () => {},
+ * });
+ * const proxying = proxy.run(); // until proxy.stop(), or here the first connection is done
+ * const client = await connect(front);
+ * const upstream = await service.accept();
+ * await client.write(new TextEncoder().encode("hi\n"));
+ * await client.closeWrite();
+ * await upstream.read(new Uint8Array(8)); // "hi\n", unchanged
+ * await upstream.closeWrite();
+ * await client.read(new Uint8Array(8)); // null: the service finished
+ * await proxying;
+ * console.log(events.filter((event) => event.kind === "data").length); // 1
+ * for (const c of [client, upstream, service]) c.close();
  * ```
  * @module
  */
@@ -24,13 +52,17 @@ import type { Recorder } from "./recorder.ts";
 
 /** Options for {@linkcode InspectProxy}. */
 export interface ProxyOptions {
+  /** Where each accepted connection is forwarded. */
   target: Address;
+  /** How both directions are cut into messages for the log. */
   framing: Framing;
+  /** Largest message the cutter decodes; past it, it cuts at read boundaries. */
   maxFrame: number;
   /** Bytes of each message the log keeps; the recording keeps everything. */
   showMax: number;
   /** Receives log events; must not block (a {@linkcode LogQueue}). */
   events: (event: InspectEvent) => void;
+  /** Receives every message in full, as JSON Lines (`--record`). */
   recorder?: Recorder;
   /** Accept this many connections, then stop accepting and exit once they are done. */
   count?: number;
@@ -121,6 +153,7 @@ export class InspectProxy {
   #copies = new LogCopies();
   #stopping = false;
 
+  /** Proxy the connections `listener` accepts; nothing happens until {@linkcode InspectProxy.run}. */
   constructor(listener: Listener, options: ProxyOptions) {
     this.#options = options;
     this.#server = new Server(listener, { log: options.log });

@@ -3,7 +3,7 @@ import { Recorder } from "./recorder.ts";
 
 const te = new TextEncoder();
 
-Deno.test("Recorder appends the SPEC's JSON Lines, never truncating", async () => {
+Deno.test("Recorder appends one JSON object per line, never truncating", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ipcat-rec-" });
   try {
     const path = `${dir}/trace.jsonl`;

@@ -4,7 +4,32 @@
  *
  * @example
  * ```ts
- * const end = await runSession({ conn, framing, maxFrame, showMax: 4096, parseLine, format, input });
+ * import { connect, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { PlainLines } from "./line_editor.ts";
+ * import { eventFormatter } from "./log_format.ts";
+ * import { runSession } from "./session.ts";
+ *
+ * // Typed lines come from a script; `cat` sends each one back.
+ * const typed = [new TextEncoder().encode("hi\n")];
+ * const input = new PlainLines({
+ *   read: (buffer) => {
+ *     const line = typed.shift();
+ *     if (!line) return Promise.resolve(null);
+ *     buffer.set(line);
+ *     return Promise.resolve(line.length);
+ *   },
+ * }, (text) => console.log(text.trimEnd()));
+ * const end = await runSession({
+ *   conn: await connect(parseAddress("exec:cat")),
+ *   framing: parseFraming("lines"),
+ *   maxFrame: 1024,
+ *   showMax: 4096,
+ *   parseLine: (line) => new TextEncoder().encode(line),
+ *   format: eventFormatter({ format: "text", color: false }),
+ *   input,
+ * });
+ * console.log(end); // "eof", after printing the "hi" that came back
  * ```
  * @module
  */
@@ -21,14 +46,19 @@ import { MessageCutter } from "./message_cutter.ts";
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
+  /** The connection to the far side. */
   conn: Connection;
+  /** How messages are framed on `conn`. */
   framing: Framing;
+  /** Largest message received. */
   maxFrame: number;
   /** Bytes of each message shown. */
   showMax: number;
   /** One typed line to message bytes; throws on bad input (reported, not sent). */
   parseLine: (line: string) => Uint8Array;
+  /** Renders a message received for display. */
   format: (event: InspectEvent) => Formatted;
+  /** Where typed lines come from. */
   input: LineSource;
 }
 
@@ -134,17 +164,21 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
 
 /** Options for {@linkcode startSession}. */
 export interface StartSessionOptions extends Omit<SessionOptions, "conn" | "input"> {
+  /** Where to connect. */
   target: Address;
+  /** TLS trust and exit logging for the connection. */
   connectOptions?: ConnectOptions;
   /** Typed lines come from here; a terminal gets a line editor in raw mode. */
   stdin: ByteReader & { isTerminal(): boolean; setRaw(raw: boolean): void };
   /** Messages are shown here, above the line being typed. */
   stdout: { writeSync(data: Uint8Array): number; isTerminal(): boolean };
+  /** Diagnostics for stderr. */
   log: Log;
 }
 
 /** A running session: `ended` settles as {@linkcode runSession} does; disposing ends it. */
 export interface RunningSession extends Disposable {
+  /** How the session ended, once it has. */
   readonly ended: Promise<SessionEnd>;
 }
 

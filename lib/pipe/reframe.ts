@@ -4,8 +4,24 @@
  *
  * @example
  * ```ts
- * // stdin lines → length-prefixed frames on conn
- * await reframe(stdin, conn, parseFraming("lines").decoder(maxFrame), parseFraming("length"));
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { reframe } from "./reframe.ts";
+ *
+ * // Lines in → length-prefixed frames out.
+ * const input = [new TextEncoder().encode("a\nbc\n")];
+ * const from = { read: (buffer: Uint8Array) => {
+ *   const chunk = input.shift();
+ *   if (!chunk) return Promise.resolve(null);
+ *   buffer.set(chunk);
+ *   return Promise.resolve(chunk.length);
+ * } };
+ * const written: number[] = [];
+ * const to = {
+ *   write: (data: Uint8Array) => (written.push(...data), Promise.resolve(data.length)),
+ *   closeWrite: () => Promise.resolve(),
+ * };
+ * console.log(await reframe(from, to, parseFraming("lines").decoder(1024), parseFraming("length")));
+ * // { bytes: 11, messages: 2 }: written is 0,0,0,1,"a", 0,0,0,2,"bc"
  * ```
  * @module
  */
@@ -28,6 +44,7 @@ export class EncodedLinesDecoder implements FrameDecoder {
   #codec: MessageCodec;
   #offset = 0;
 
+  /** Lines in `codec`'s encoding, of messages at most `maxFrame` bytes once decoded. */
   constructor(codec: MessageCodec, maxFrame: number) {
     this.#codec = codec;
     // Hex takes twice the bytes of the message it carries, base64 4/3.
@@ -89,7 +106,9 @@ export function encodedLines(codec: MessageCodec, encoding: string): Framing {
 
 /** Counts of one direction: bytes written on, and messages. */
 export interface ReframeTotals {
+  /** Bytes written on. */
   bytes: number;
+  /** Messages written on. */
   messages: number;
 }
 

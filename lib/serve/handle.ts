@@ -5,8 +5,29 @@
  *
  * @example
  * ```ts
- * const handlers = new HandlerService({ argv: ["/usr/bin/tr", "a-z", "A-Z"], framing, maxFrame, jobs: 4, log });
- * await server.run((session) => handlers.serve(session));
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { HandlerService } from "./handle.ts";
+ * import { Server } from "./server.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/a.sock`);
+ * const server = new Server(await listen(address), { log: () => {}, count: 1 });
+ * const handlers = new HandlerService({
+ *   argv: ["/usr/bin/tr", "a-z", "A-Z"],
+ *   framing: parseFraming("lines"),
+ *   maxFrame: 1024,
+ *   jobs: 4,
+ *   log: () => {},
+ *   take: (n) => server.take(n),
+ * });
+ * const serving = server.run((session) => handlers.serve(session));
+ * const client = await connect(address);
+ * await client.write(new TextEncoder().encode("hi\n"));
+ * const buffer = new Uint8Array(8);
+ * const n = await client.read(buffer);
+ * console.log(new TextDecoder().decode(buffer.subarray(0, n ?? 0))); // "HI\n"
+ * client.close();
+ * await serving;
  * ```
  * @module
  */
@@ -25,6 +46,7 @@ import type { Session } from "./server.ts";
 export interface HandlerOptions {
   /** The handler's argv, `argv[0]` already resolved (see `parseProgram`). */
   argv: readonly string[];
+  /** How messages and replies are framed. */
   framing: Framing;
   /** Largest message accepted, and largest reply sent. */
   maxFrame: number;
@@ -32,6 +54,7 @@ export interface HandlerOptions {
   jobs: number;
   /** Terminate a handler running longer than this many milliseconds. */
   timeout?: number;
+  /** Diagnostics for stderr, e.g. a handler's failure. */
   log: (level: LogLevel, line: string) => void;
   /** Admit `n` messages against `--count`; returns how many may be handled. */
   take?: (n: number) => number;
@@ -63,11 +86,19 @@ export interface OrderedRepliesOptions {
  *
  * @example
  * ```ts
- * const replies = new OrderedReplies({ write: (wire) => writeAll(conn, wire) });
+ * import { OrderedReplies } from "./handle.ts";
+ *
+ * const te = new TextEncoder();
+ * const writes: string[] = [];
+ * const replies = new OrderedReplies({
+ *   write: (wire) => Promise.resolve(void writes.push(new TextDecoder().decode(wire))),
+ * });
  * const first = replies.add(), second = replies.add();
- * second({ wire: b }); first({ wire: a }); // a then b, in one write
+ * second({ wire: te.encode("b\n") });
+ * first({ wire: te.encode("a\n") });
  * replies.end();
- * await replies.run(signal);
+ * await replies.run(new AbortController().signal);
+ * console.log(writes); // ["a\nb\n"]: a then b, in one write
  * ```
  */
 export class OrderedReplies {
@@ -76,6 +107,7 @@ export class OrderedReplies {
   #ended = false;
   #wake: (() => void) | null = null;
 
+  /** Replies are written through `options.write` once {@linkcode OrderedReplies.run} runs. */
   constructor(options: OrderedRepliesOptions) {
     this.#options = options;
   }
@@ -156,6 +188,7 @@ export class HandlerRunner {
   /** Descriptors held back so a handler can start when connections took the rest. */
   readonly reserve = new DescriptorReserve(RESERVED_FDS);
 
+  /** One runner per server: `options.jobs` bounds its handlers across connections. */
   constructor(options: HandlerRunnerOptions) {
     this.#options = options;
     this.#jobs = new Slots(options.jobs);
@@ -267,6 +300,7 @@ export class HandlerService {
   #options: HandlerOptions;
   #runner: HandlerRunner;
 
+  /** One service per server; {@linkcode HandlerService.serve} each of its sessions. */
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#runner = new HandlerRunner(options);

@@ -4,18 +4,27 @@
  *
  * @example
  * ```ts
- * import { Sink } from "./sink.ts";
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
  * import { parseFraming } from "../framing/mod.ts";
  * import { Server } from "./server.ts";
- * declare const server: Server;
+ * import { Sink } from "./sink.ts";
+ *
+ * const address = parseAddress(`unix:${await Deno.makeTempDir()}/a.sock`);
+ * const server = new Server(await listen(address), { log: () => {}, count: 2 });
+ * const printed: string[] = [];
  * const sink = new Sink(server, {
  *   framing: parseFraming("lines"),
  *   maxFrame: 1024,
- *   format: (messages) => messages[0],
- *   stdout: Deno.stdout,
+ *   format: (messages) => new TextEncoder().encode(messages.map((m) => new TextDecoder().decode(m)).join(",")),
+ *   stdout: { writeSync: (data) => printed.push(new TextDecoder().decode(data)) && data.length },
  *   log: () => {},
  * });
- * await server.run((session) => sink.serve(session));
+ * const serving = server.run((session) => sink.serve(session));
+ * const client = await connect(address);
+ * await client.write(new TextEncoder().encode("a\nb\n"));
+ * await serving; // `count: 2` reached
+ * client.close();
+ * console.log(printed.join("")); // "a,b" (or "a" then "b", as the reads fell)
  * ```
  * @module
  */
@@ -26,12 +35,15 @@ import type { Server, Session } from "./server.ts";
 
 /** Options for {@linkcode Sink}. */
 export interface SinkOptions {
+  /** How messages are framed. */
   framing: Framing;
+  /** Largest message accepted. */
   maxFrame: number;
   /** Messages as printed: the `-e` encoding, one per line where it has lines. */
   format: (messages: Uint8Array[]) => Uint8Array;
   /** Where printed messages go. */
   stdout: { writeSync(data: Uint8Array): number };
+  /** Diagnostics for stderr. */
   log: Log;
   /** Reply to each message with itself instead of printing it. @default {false} */
   echo?: boolean;
@@ -43,6 +55,7 @@ export class Sink {
   #options: SinkOptions;
   #outputFailed = false;
 
+  /** `server` is asked to admit messages against `--count` and is stopped when it is reached. */
   constructor(server: Pick<Server, "take" | "stop">, options: SinkOptions) {
     this.#server = server;
     this.#options = options;
