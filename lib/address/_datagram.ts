@@ -96,7 +96,7 @@ class DatagramSession extends MessageStream {
     if (this.#closed) throw new Deno.errors.BadResource(`${this.peer}: session closed`);
     this.#lastActivity = Date.now();
     try {
-      await this.#listener.socket.send(message, this.#from);
+      await this.#listener.replies.send(message, this.#from);
     } catch (error) {
       // The sender's socket is gone (a unixgram client that exited): it left, as a stream
       // client that resets does.
@@ -122,6 +122,8 @@ class DatagramSession extends MessageStream {
 /** A datagram socket as a {@linkcode Listener} of per-sender sessions. */
 export class DatagramListener implements Listener {
   readonly socket: Deno.DatagramConn;
+  /** The socket replies go out on: `socket` itself, or a second one where it cannot send while receiving. */
+  readonly replies: Deno.DatagramConn;
   readonly address: string;
   #options: DatagramOptions;
   #sessions = new Map<string, DatagramSession>();
@@ -135,10 +137,11 @@ export class DatagramListener implements Listener {
   constructor(
     socket: Deno.DatagramConn,
     address: string,
-    options: DatagramOptions,
+    options: DatagramOptions & { replies?: Deno.DatagramConn },
     onSocketClosed = () => {},
   ) {
     this.socket = socket;
+    this.replies = options.replies ?? socket;
     this.address = address;
     this.#options = options;
     this.#onSocketClosed = onSocketClosed;
@@ -207,6 +210,7 @@ export class DatagramListener implements Listener {
     this.#socketClosed = true;
     try {
       this.socket.close();
+      if (this.replies !== this.socket) this.replies.close();
     } finally {
       this.#onSocketClosed();
     }
@@ -228,6 +232,9 @@ export class DatagramClient extends MessageStream {
   #closed = false;
   #writeClosed = false;
   #next: Promise<[Uint8Array, Deno.Addr]> | null = null;
+  #exclusive: boolean;
+  #sending = 0;
+  #lastSend = 0;
   #onClose: () => void;
   #sendFailed: (error: unknown) => unknown;
 
@@ -243,6 +250,12 @@ export class DatagramClient extends MessageStream {
       onClose?: () => void;
       /** The error to throw when a send fails. */
       sendFailed?: (error: unknown) => unknown;
+      /**
+       * The socket cannot send while a receive is outstanding (Deno's Unix datagram sockets
+       * refuse with "Socket already in use"): receiving starts only once the input ended or
+       * sending paused for {@linkcode SEND_PAUSE_MS}.
+       */
+      exclusive?: boolean;
     },
   ) {
     super(peer, options.maxMessage);
@@ -253,12 +266,24 @@ export class DatagramClient extends MessageStream {
     this.#buffer = receiveBuffer(options.maxMessage);
     this.#onClose = options.onClose ?? (() => {});
     this.#sendFailed = options.sendFailed ?? ((error) => error);
+    this.#exclusive = options.exclusive ?? false;
+  }
+
+  /** Exclusive sockets: resolves once sending is over or has paused. */
+  async #sendingPaused(): Promise<void> {
+    while (!this.#writeClosed && !this.#closed) {
+      const left = this.#lastSend + SEND_PAUSE_MS - Date.now();
+      if (this.#sending === 0 && this.#lastSend > 0 && left <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(left, 5)));
+    }
   }
 
   async receive(): Promise<Uint8Array | null> {
     for (;;) {
       if (this.#closed) return null;
       if (this.#next === null) {
+        if (this.#exclusive) await this.#sendingPaused();
+        if (this.#closed) return null;
         this.#next = this.#socket.receive(this.#buffer);
         // Outstanding when close() comes, it rejects with nobody waiting: that is the end.
         this.#next.catch(() => {});
@@ -279,10 +304,19 @@ export class DatagramClient extends MessageStream {
   }
 
   async send(message: Uint8Array): Promise<void> {
+    if (this.#exclusive && this.#next !== null) {
+      throw new Error(
+        `${this.peer}: cannot send while waiting for a reply: Deno's Unix datagram sockets do not do both at once`,
+      );
+    }
+    this.#sending++;
     try {
       await this.#socket.send(message, this.#to);
     } catch (error) {
       throw this.#sendFailed(error);
+    } finally {
+      this.#sending--;
+      this.#lastSend = Date.now();
     }
   }
 
@@ -303,6 +337,9 @@ export class DatagramClient extends MessageStream {
     }
   }
 }
+
+/** How long an exclusive client's sending must pause before it starts waiting for replies. */
+const SEND_PAUSE_MS = 50;
 
 /**
  * How long a client waits for more replies after its input ended (`pipe`): a datagram

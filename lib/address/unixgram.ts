@@ -96,7 +96,9 @@ export const unixgramTransport: Transport<UnixgramAddress> = {
     const to: Deno.UnixAddr = { transport: "unixpacket", path: address.path };
     const client = new DatagramClient(socket, to, address.text, {
       maxMessage: MAX_UNIXGRAM_DATAGRAM,
-      fromServer: (from) => (from as Deno.UnixAddr).path === address.path,
+      // The server's replies come from a socket of its own when it is ipcat (see listen).
+      fromServer: () => true,
+      exclusive: true,
       onClose: () => Deno.removeSync(dir, { recursive: true }),
       // A socket file nobody is bound to refuses, as a stream socket's stale file does.
       sendFailed: (error) => connectError(address.text, error),
@@ -124,14 +126,19 @@ export const unixgramTransport: Transport<UnixgramAddress> = {
       throw error;
     }
     const id = Deno.lstatSync(address.path);
+    // Deno's Unix datagram socket cannot send while a receive is outstanding, and the server
+    // always has one: replies go out through a second socket, bound in a private directory.
+    const dir = Deno.makeTempDirSync({ prefix: "ipcat-" });
+    const replies = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/r` });
     return Promise.resolve(
       new DatagramListener(
         socket,
         address.text,
-        { maxMessage: MAX_UNIXGRAM_DATAGRAM, peerName: peerName(address.text) },
+        { maxMessage: MAX_UNIXGRAM_DATAGRAM, peerName: peerName(address.text), replies },
         // Only the file this server bound: one swapped in meanwhile is somebody else's.
         () => {
           if (sameFile(id, lstatOrNull(address.path))) Deno.removeSync(address.path);
+          Deno.removeSync(dir, { recursive: true });
         },
       ),
     );
