@@ -190,7 +190,7 @@ Deno.test("unixgram: no socket is 69; a live one is not taken over; a stale one 
   assert.equal(silent.code, 124, silent.stderr);
   await live.stop("SIGKILL"); // the file stays: stale now
   assert(Deno.lstatSync(path).isSocket);
-  await using server = await startServe(["--echo", `unixgram:${path}`]);
+  await using _server = await startServe(["--echo", `unixgram:${path}`]);
   const result = await ipcat(["send", `unixgram:${path}`, "back"]);
   assert.equal(result.stdout, "back\n", result.stderr);
 });
