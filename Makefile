@@ -4,7 +4,8 @@ DENO_VERSION := 2.9.6
 LOCAL_DENO := .deno/node_modules/@deno/linux-x64-glibc/deno
 DENO := $(or $(shell command -v deno 2>/dev/null),$(LOCAL_DENO))
 # Permissions ipcat needs: it connects, listens, reads/writes socket files, runs commands.
-RUN_FLAGS := --allow-all --no-prompt
+# --unstable-net: Deno's datagram sockets (udp:, unixgram:) are behind it.
+RUN_FLAGS := --allow-all --no-prompt --unstable-net
 MODULES := $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
 SOURCES := cli.ts deno.json deno.lock $(MODULES)
 # What `deno doc --lint` and the doc tests cover: the code and the test helpers. Listed as

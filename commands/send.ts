@@ -2,7 +2,7 @@
  * `ipcat send ADDR [MSG...]`: connect, send messages, print the replies.
  * @module
  */
-import { framingFor, parseAddress } from "../lib/address/mod.ts";
+import { framingFor, isDatagram, parseAddress } from "../lib/address/mod.ts";
 import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
@@ -71,6 +71,9 @@ export const sendFlags = {
   },
 } as const;
 
+/** How long `send` waits for replies from a datagram address when `--timeout` is not given. */
+const DATAGRAM_REPLY_TIMEOUT = "2s";
+
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.replace(/y$/, "ie") + "s"}`;
 
 /**
@@ -114,7 +117,10 @@ export async function send(
   });
   const encoding = parseEncoding(flags.encoding);
   const codec = await messageCodec(encoding, framing);
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  // A datagram service never says it is done: wait for one reply per message, for so long.
+  const datagrams = isDatagram(address) && !flags.noReply;
+  const timeout = flags.timeout ?? (datagrams ? DATAGRAM_REPLY_TIMEOUT : undefined);
+  const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
@@ -128,7 +134,15 @@ export async function send(
   const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
   if (timeoutMs !== undefined) {
     timer = setTimeout(
-      () => stop(new TimeoutError(`${address.text}: timed out after ${flags.timeout}`, "raise --timeout")),
+      () =>
+        stop(
+          new TimeoutError(
+            `${address.text}: timed out after ${timeout}`,
+            datagrams && flags.timeout === undefined
+              ? "a datagram service may not answer: --timeout to wait longer, --no-reply not to wait"
+              : "raise --timeout",
+          ),
+        ),
       timeoutMs,
     );
   }
@@ -150,7 +164,7 @@ export async function send(
           }
         },
         replies: flags.replies,
-        keepOpen: flags.keepOpen,
+        keepOpen: flags.keepOpen || datagrams,
         noReply: flags.noReply,
       });
       if (!flags.noReply) {

@@ -23,7 +23,9 @@ import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
 import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+import { udpTransport } from "./udp.ts";
 import { unixTransport } from "./unix.ts";
+import { unixgramTransport } from "./unixgram.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
 export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
@@ -34,6 +36,8 @@ export const TRANSPORTS: readonly Transport[] = [
   unixTransport as Transport,
   tcpTransport as Transport,
   tlsTransport as Transport,
+  udpTransport as Transport,
+  unixgramTransport as Transport,
   stdioTransport as Transport,
   execTransport as Transport,
 ];
@@ -96,6 +100,11 @@ export function isStandardStreams(address: Address): boolean {
 /** Does `address` carry whole messages, with no framing of its own to choose? */
 export function carriesMessages(address: Address): boolean {
   return transportOf(address).messages === true;
+}
+
+/** Is `address` connectionless (datagrams), so that no reply ever says the exchange is over? */
+export function isDatagram(address: Address): boolean {
+  return transportOf(address).datagrams === true;
 }
 
 /**

@@ -33,7 +33,10 @@ export function hostPort(host: string, port: number): string {
  * parseHostPort("tcp", "8080"); // { host: "127.0.0.1", port: 8080, ... }
  * ```
  */
-export function parseHostPort(scheme: "tcp" | "tls", rest: string): TcpAddress {
+export function parseHostPort<S extends string>(
+  scheme: S,
+  rest: string,
+): Address & { scheme: S; host: string; port: number } {
   let host = "127.0.0.1";
   let portText = rest;
   const v6 = /^\[([^\]]+)\]:(.*)$/.exec(rest);

@@ -91,6 +91,11 @@ export interface Transport<A extends Address = Address> {
    * (`MESSAGE_FRAMING`), and `-f` does not apply to it (see `framingFor`).
    */
   readonly messages?: boolean;
+  /**
+   * Connectionless (datagrams): the peer never says it is done, so `send` stops after one
+   * reply per message, within a default timeout, instead of at the server's EOF.
+   */
+  readonly datagrams?: boolean;
   /** Claims a whole argument written without a scheme, such as `-`. */
   bare?(text: string): boolean;
   /** Parse the text after `scheme:` (or the whole argument it claims as bare); throw `UsageError` when malformed. */

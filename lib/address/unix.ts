@@ -18,9 +18,12 @@ import type { Address, Connection, Listener, ListenOptions, Transport } from "./
 export interface UnixAddress extends Address {
   /** Always `unix`. */
   readonly scheme: "unix";
-  /** The socket file's path, as given. */
+  /** The file path, or for an abstract socket (`unix:@NAME`) a NUL and the name, as Deno takes it. */
   readonly path: string;
 }
+
+/** Is this a Linux abstract socket (`unix:@NAME`): a name with no file behind it? */
+const isAbstract = (address: UnixAddress) => address.path.startsWith("\0");
 
 // sun_path is 108 bytes including the terminating NUL.
 const MAX_PATH_BYTES = 107;
@@ -148,9 +151,54 @@ export function unixListenerAt(
   return new UnixListener(bound, address, options.log);
 }
 
+/**
+ * An abstract socket: no file, so no stale-socket rules and nothing to remove; the kernel
+ * frees the name when the socket closes.
+ */
+class AbstractListener implements Listener {
+  #listener: Deno.Listener;
+  readonly address: string;
+  constructor(listener: Deno.Listener, address: UnixAddress) {
+    this.#listener = listener;
+    this.address = address.text;
+  }
+  async accept(): Promise<Connection> {
+    return new SocketConnection(await this.#listener.accept(), this.address);
+  }
+  close(): void {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+function listenAbstract(address: UnixAddress, options: ListenOptions): Listener {
+  // There is no file to give a mode: any process in the same network namespace can connect.
+  if (options.mode !== undefined && options.mode !== 0o600) {
+    options.log?.(
+      "info",
+      `--mode does not apply to ${address.text}: an abstract socket has no file; any process in this network namespace can connect`,
+    );
+  }
+  try {
+    return new AbstractListener(Deno.listen({ transport: "unix", path: address.path }), address);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UnavailableError(
+        `Cannot listen on ${address.text}: another server is listening there`,
+        "stop it first, or pick another name",
+      );
+    }
+    throw listenError(address, error);
+  }
+}
+
 /** Listen on a Unix socket with the requested file mode and the stale-socket rules. */
 export async function listenUnix(address: UnixAddress, options: ListenOptions): Promise<Listener> {
   checkPath(address.path);
+  if (isAbstract(address)) return listenAbstract(address, options);
   const bound = bindAside(address, options.mode ?? 0o600);
   try {
     // link, unlike rename, never replaces a name: whatever appears at the path in the
@@ -221,10 +269,15 @@ export function unixAddress(path: string): UnixAddress {
   return { scheme: "unix", text: `unix:${path}`, path };
 }
 
+/** `unix:@NAME`: Linux's abstract namespace, which Deno reaches with a path starting with NUL. */
+function abstractAddress(name: string): UnixAddress {
+  return { scheme: "unix", text: `unix:@${name}`, path: `\0${name}` };
+}
+
 /** `unix:PATH`, or a bare path containing `/` or ending in `.sock`. */
 export const unixTransport: Transport<UnixAddress> = {
   scheme: "unix",
-  syntax: ["unix:PATH", "PATH (containing / or ending in .sock)"],
+  syntax: ["unix:PATH", "PATH (containing / or ending in .sock)", "unix:@NAME (Linux abstract socket)"],
   help: "Unix stream socket",
   unnamedPeers: true,
   // A bare argument is a path when it looks like one: a word followed by a colon is a
@@ -234,7 +287,10 @@ export const unixTransport: Transport<UnixAddress> = {
     if (rest === "") {
       throw new UsageError(`Cannot parse address "unix:": the path is empty`, "write unix:/tmp/app.sock");
     }
-    return unixAddress(rest);
+    if (rest === "@") {
+      throw new UsageError(`Cannot parse address "unix:@": the abstract name is empty`, "write unix:@app");
+    }
+    return rest.startsWith("@") ? abstractAddress(rest.slice(1)) : unixAddress(rest);
   },
   connect: connectUnix,
   listen: listenUnix,
