@@ -20,7 +20,7 @@ import type { LogLevel } from "../log.ts";
 import { Server, type Session } from "../serve/server.ts";
 import { ARROW, DIRECTION_LABEL, type DirectionLabel, type InspectEvent } from "./log_format.ts";
 import { MessageCutter } from "./message_cutter.ts";
-import type { Recorder } from "./recorder.ts";
+import type { RecordingSink } from "./recorder.ts";
 
 /** Options for {@linkcode InspectProxy}. */
 export interface ProxyOptions {
@@ -31,7 +31,7 @@ export interface ProxyOptions {
   showMax: number;
   /** Receives log events; must not block (a {@linkcode LogQueue}). */
   events: (event: InspectEvent) => void;
-  recorder?: Recorder;
+  recorder?: RecordingSink;
   /** Accept this many connections, then stop accepting and exit once they are done. */
   count?: number;
   /** Diagnostics for stderr. */
