@@ -79,7 +79,9 @@ export class PcapWriter extends Recorder {
     const file = await openPrivateFile(path, flag);
     if ((await file.stat()).size > 0) {
       file.close();
-      throw new Error(`Cannot open ${flag} file "${path}": it is not empty; a pcap is written whole, never appended to`);
+      throw new Error(
+        `Cannot open ${flag} file "${path}": it is not empty; a pcap is written whole, never appended to`,
+      );
     }
     return new PcapWriter(file, options);
   }

@@ -73,7 +73,9 @@ export function parseRecording(text: string, name: string): Recording {
     } catch {
       throw bad(index === lines.length - 1 ? "is cut short (not complete JSON)" : "is not valid JSON");
     }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad("is not a JSON object");
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw bad("is not a JSON object");
+    }
     const { t, conn, event, dir, data } = value;
     if (event === "meta") {
       if (typeof value.version !== "number" || value.version > RECORDING_VERSION) {
@@ -87,7 +89,9 @@ export function parseRecording(text: string, name: string): Recording {
       continue;
     }
     if (typeof t !== "number") throw bad('has no number "t"');
-    if (typeof conn !== "number" || !Number.isInteger(conn) || conn < 1) throw bad('has no connection id "conn"');
+    if (typeof conn !== "number" || !Number.isInteger(conn) || conn < 1) {
+      throw bad('has no connection id "conn"');
+    }
     const id = conn + shift;
     highest = Math.max(highest, id);
     if (!seen.has(id)) {
@@ -116,7 +120,9 @@ export function parseRecording(text: string, name: string): Recording {
 /** Events as the JSON Lines a recording holds (for `replay --update`), meta line first. */
 export function formatRecording(recording: Recording): string {
   const out: string[] = [];
-  if (recording.meta) out.push(JSON.stringify({ t: recording.events[0]?.t ?? 0, event: "meta", ...recording.meta }));
+  if (recording.meta) {
+    out.push(JSON.stringify({ t: recording.events[0]?.t ?? 0, event: "meta", ...recording.meta }));
+  }
   for (const { t, conn, event, dir, data } of recording.events) {
     out.push(
       event === "data"

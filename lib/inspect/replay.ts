@@ -234,7 +234,15 @@ export async function replay(recording: Recording, options: ReplayOptions): Prom
     const recordedMessages = cut(options, recorded);
     const answeredCuts = cutTimed(options, answered);
     replies += recordedMessages.length;
-    answeredEvents.set(id, answeredCuts.map((c) => ({ t: Math.round(c.t), conn: id, event: "data", dir: "s2c", data: c.wire, after: c.after } as RecordedEvent & { after: number })));
+    answeredEvents.set(
+      id,
+      answeredCuts.map((
+        c,
+      ) => ({ t: Math.round(c.t), conn: id, event: "data", dir: "s2c", data: c.wire, after: c.after } as
+        & RecordedEvent
+        & { after: number })
+      ),
+    );
     const difference = firstDifference(id, options, recordedMessages, answeredCuts.map((c) => c.message));
     if (difference) differences.push(difference);
     else if (notes.has(id)) differences.push({ conn: id, dir: "c2s", note: notes.get(id) });
@@ -259,10 +267,14 @@ function cutTimed(
   const cutter = new MessageCutter(options.framing, options.maxFrame);
   const out: { t: number; after: number; message: Uint8Array; wire: Uint8Array }[] = [];
   for (const { t, after, bytes } of chunks) {
-    for (const { message, wire } of cutter.push(bytes)) out.push({ t, after, message: message.slice(), wire: wire.slice() });
+    for (const { message, wire } of cutter.push(bytes)) {
+      out.push({ t, after, message: message.slice(), wire: wire.slice() });
+    }
   }
   const last = chunks.at(-1) ?? { t: 0, after: 0 };
-  for (const { message, wire } of cutter.end()) out.push({ ...last, message: message.slice(), wire: wire.slice() });
+  for (const { message, wire } of cutter.end()) {
+    out.push({ ...last, message: message.slice(), wire: wire.slice() });
+  }
   return out;
 }
 
@@ -291,7 +303,8 @@ function firstDifference(
     // From the start of the line (or 32 bytes) before the difference: enough to read it in context.
     const lineStart = Math.max(a.lastIndexOf("\n", at - 1) + 1, at - 32);
     const from = Math.max(0, lineStart);
-    const window = (text: string) => text.length > from ? Uint8Array.from(text.slice(from, from + 256), (c) => c.charCodeAt(0)) : undefined;
+    const window = (text: string) =>
+      text.length > from ? Uint8Array.from(text.slice(from, from + 256), (c) => c.charCodeAt(0)) : undefined;
     return { conn, dir: "s2c", offset: at, recorded: window(a), answered: window(b) };
   }
   const n = Math.max(recorded.length, answered.length);
