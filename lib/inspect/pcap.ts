@@ -1,7 +1,7 @@
 /**
  * `inspect --pcap FILE` and `replay --to-pcap`: a classic pcap (LINKTYPE_RAW, IPv4) that
  * Wireshark and tshark open, each proxied connection one TCP stream between synthetic
- * addresses: client `10.1.H.L:P` (from the connection id), server `10.0.0.1:--pcap-port`. A
+ * addresses: client `10.1.0.2:40001` for connection 1, `:40002` for 2, …, server `10.0.0.1:--pcap-port`. A
  * connection gets a three-way handshake at open, its messages as PSH segments with correct
  * sequence numbers (each acknowledged by the other side), and a FIN from each side at close,
  * all stamped with the proxy's times. The bytes are the wire bytes the recording holds, so
@@ -41,7 +41,7 @@ const PORTS = 25_000;
 /** The synthetic client end of connection `conn`: address bytes and port. */
 export function pcapClient(conn: number): { ip: number[]; port: number } {
   const n = Math.floor((conn - 1) / PORTS);
-  return { ip: [10, 1, (n >> 8) & 0xff, n & 0xff], port: 40001 + ((conn - 1) % PORTS) };
+  return { ip: [10, 1 + ((n >> 8) & 0xff), n & 0xff, 2], port: 40001 + ((conn - 1) % PORTS) };
 }
 
 /** The synthetic server address. */
