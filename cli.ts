@@ -19,6 +19,7 @@ import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
 import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
+import { replayCommand, type ReplayFlags, replayFlags } from "./commands/replay.ts";
 import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
 import { denoStdio, type Stdio } from "./commands/stdio.ts";
 import {
@@ -222,11 +223,41 @@ Examples:
     },
   });
 
+const replayRoute = () =>
+  buildCommand<ReplayFlags, [string, string?], CommandContext>({
+    func: command(replayCommand),
+    parameters: {
+      flags: { ...commonFlags, ...framingFlags, ...replayFlags },
+      aliases: commonAliases,
+      positional: {
+        kind: "tuple",
+        parameters: [
+          { brief: "A recording made by inspect --record", parse: String, placeholder: "RECORDING" },
+          { ...addressParam(canConnect), optional: true },
+        ],
+      },
+    },
+    docs: {
+      brief: "Replay a recording's client side against ADDR and compare the answers",
+      fullDescription: `Replay the client side of each connection in RECORDING (inspect --record) against
+ADDR (default: the target the recording names) and compare what ADDR answers with what was
+recorded, message by message under the recording's framing (-f to choose). Identical: exit 0
+and one summary line. Different: exit 1 and a diff of the first difference per connection.
+
+Examples:
+  ipcat replay t.jsonl                        against the recorded target
+  ipcat replay t.jsonl tcp:127.0.0.1:6380 --ignore 'Date: [^\r]*'
+  ipcat replay t.jsonl --update               golden file: keep what the server answers now
+  ipcat replay t.jsonl --to-pcap t.pcap --pcap-port 80   for Wireshark${addressesHelp(canConnect)}`,
+    },
+  });
+
 const commands: Record<string, () => Command<CommandContext>> = {
   serve: serveCommand,
   send: sendCommand,
   pipe: pipeCommandRoute,
   inspect: inspectCommand,
+  replay: replayRoute,
 };
 // Stricli checks every flag of a command as it builds it (~2 ms for all four at each start):
 // a run that names its command builds only that one; anything else (help, typos) builds all.

@@ -5,7 +5,7 @@
  */
 import { connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
-import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
+import { bytesToShow, type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { describe, UsageError } from "../lib/errors.ts";
 import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
@@ -14,9 +14,14 @@ import { parseEscapes } from "../lib/inspect/escapes.ts";
 import { eventFormatter, VIEW_FORMATS, type ViewFormat } from "../lib/inspect/log_format.ts";
 import { LogQueue } from "../lib/inspect/log_queue.ts";
 import { InspectProxy } from "../lib/inspect/proxy.ts";
-import { Recorder } from "../lib/inspect/recorder.ts";
+import { PcapWriter } from "../lib/inspect/pcap.ts";
+import { Recorder, type RecordingSink, teeSinks } from "../lib/inspect/recorder.ts";
+import { readRecording } from "../lib/inspect/recording.ts";
+import { recordingEvents } from "../lib/inspect/recording_view.ts";
 import { startSession } from "../lib/inspect/session.ts";
 import type { Log } from "../lib/log.ts";
+import { writeAll } from "../lib/messages.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
@@ -29,6 +34,7 @@ import {
   parseCount,
   stderrLog,
 } from "./flags.ts";
+import { connFlag, pcapPortFlag, pcapPortFor } from "./replay.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
@@ -47,11 +53,31 @@ export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags
   readonly count?: number;
   /** `--show-max`: bytes of each message the log shows. */
   readonly showMax: number;
+  readonly pcap?: string;
+  readonly pcapPort?: number;
+  readonly from?: string;
+  readonly conn?: readonly number[];
 }
 
 /** Stricli definitions of the `inspect`-only flags. */
 export const inspectFlags = {
   ...connectTlsFlags,
+  ...connFlag,
+  ...pcapPortFlag,
+  pcap: {
+    kind: "parsed",
+    parse: String,
+    brief: "Also write the traffic to FILE as a pcap (Wireshark, tshark)",
+    placeholder: "FILE",
+    optional: true,
+  },
+  from: {
+    kind: "parsed",
+    parse: String,
+    brief: "Print a --record file in the log's format instead of proxying",
+    placeholder: "FILE",
+    optional: true,
+  },
   target: {
     kind: "parsed",
     parse: String,
@@ -127,9 +153,9 @@ async function session(
       "ipcat inspect ADDR (session), ipcat inspect LISTEN --target ADDR (proxy), or --intercept PATH",
     );
   }
-  if (flags.record !== undefined || flags.count !== undefined) {
+  if (flags.record !== undefined || flags.count !== undefined || flags.pcap !== undefined) {
     throw new UsageError(
-      "--record and --count work with the proxy",
+      "--record, --pcap and --count work with the proxy",
       "add --target ADDR or use --intercept PATH",
     );
   }
@@ -156,6 +182,44 @@ async function session(
   return 0;
 }
 
+/** `inspect --from FILE`: a recording printed as the live log would have shown it. */
+async function view(
+  io: Stdio,
+  flags: InspectFlags,
+  address: string | undefined,
+  formatter: ReturnType<typeof eventFormatter>,
+): Promise<number> {
+  if (address !== undefined || flags.target !== undefined || flags.intercept !== undefined) {
+    throw new UsageError("--from FILE prints a recording and takes no address", "ipcat inspect --from FILE");
+  }
+  const recording = await readRecording(flags.from!);
+  const framing = parseFraming(flags.framing ?? recording.meta?.framing ?? DEFAULT_FRAMING);
+  // Offline nothing is dropped: the log is written whole, in batches.
+  let batch: Uint8Array[] = [];
+  let size = 0;
+  const flush = async () => {
+    await writeAll(io.stdout, concatBytes(batch));
+    batch = [];
+    size = 0;
+  };
+  for (
+    const event of recordingEvents(recording, {
+      framing,
+      maxFrame: flags.maxFrame,
+      showMax: bytesToShow(framing, flags.showMax),
+      conns: flags.conn?.length ? flags.conn : undefined,
+    })
+  ) {
+    const formatted = formatter(event);
+    const bytes = typeof formatted === "string" ? te.encode(formatted) : formatted;
+    batch.push(bytes);
+    size += bytes.length;
+    if (size > 64 * 1024) await flush();
+  }
+  await flush();
+  return 0;
+}
+
 /** Run `inspect`; resolves to the exit code. */
 export async function inspect(io: Stdio, flags: InspectFlags, address?: string): Promise<number> {
   const log = stderrLog(flags, io.stderr);
@@ -179,6 +243,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
     json = (m) => td.decode(codec.format([m])).trimEnd();
   }
   const formatter = eventFormatter({ format, color, json });
+  if (flags.from !== undefined) return await view(io, flags, address, formatter);
   const proxying = flags.target !== undefined || flags.intercept !== undefined;
 
   if (!proxying) return await session(io, flags, address, framing, encoding, formatter, log);
@@ -192,9 +257,28 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   if (flags.target !== undefined && address === undefined) {
     throw new UsageError("--target ADDR needs an address to listen on", "ipcat inspect LISTEN --target ADDR");
   }
-  const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
-    onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
-  });
+  const sinks: RecordingSink[] = [];
+  let jsonl: Recorder | undefined;
+  try {
+    if (flags.record !== undefined) {
+      const recorder = await Recorder.open(flags.record, {
+        onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
+      });
+      sinks.push(jsonl = recorder);
+    }
+    if (flags.pcap !== undefined) {
+      sinks.push(
+        await PcapWriter.create(flags.pcap, {
+          serverPort: pcapPortFor(flags.pcapPort, flags.target),
+          onError: (error) => log("error", `writing the pcap to ${flags.pcap} stopped: ${describe(error)}`),
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(sinks.map((sink) => sink.close()));
+    throw error;
+  }
+  const recorder = sinks.length > 1 ? teeSinks(...sinks) : sinks[0];
   const tls = await connectOptions(flags);
   let interception: Interception | undefined;
   let listener: Listener;
@@ -214,6 +298,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   }
   using _interception = interception;
   const listening = interception?.listening ?? listener.address;
+  jsonl?.meta({ framing: framing.name, target: target.text });
 
   const queue = new LogQueue(io.stdout, formatter);
   const proxy = new InspectProxy(listener, {

@@ -164,7 +164,11 @@ interface Recorded {
 
 async function readRecording(path: string): Promise<Recorded[]> {
   const lines = (await Deno.readTextFile(path)).split("\n").filter((l) => l !== "");
-  return lines.map((line) => {
+  // Each run starts with its meta line (format version 1): framing and target, checked here once.
+  const meta = JSON.parse(lines.shift()!);
+  assert.deepEqual(Object.keys(meta).sort(), ["event", "framing", "t", "target", "version"]);
+  assert.equal(meta.event, "meta");
+  return lines.filter((line) => !line.includes('"event":"meta"')).map((line) => {
     const value = JSON.parse(line) as Recorded;
     const keys = Object.keys(value).sort().join(",");
     if (value.event === "data") assert.equal(keys, "conn,data,dir,event,t");

@@ -48,7 +48,7 @@ import type { LogLevel } from "../log.ts";
 import { Server, type Session } from "../serve/server.ts";
 import { ARROW, DIRECTION_LABEL, type DirectionLabel, type InspectEvent } from "./log_format.ts";
 import { MessageCutter } from "./message_cutter.ts";
-import type { Recorder } from "./recorder.ts";
+import type { RecordingSink } from "./recorder.ts";
 
 /** Options for {@linkcode InspectProxy}. */
 export interface ProxyOptions {
@@ -62,8 +62,8 @@ export interface ProxyOptions {
   showMax: number;
   /** Receives log events; must not block (a {@linkcode LogQueue}). */
   events: (event: InspectEvent) => void;
-  /** Receives every message in full, as JSON Lines (`--record`). */
-  recorder?: Recorder;
+  /** Receives every message in full: the `--record` recording and/or the `--pcap` capture. */
+  recorder?: RecordingSink;
   /** Accept this many connections, then stop accepting and exit once they are done. */
   count?: number;
   /** Diagnostics for stderr. */

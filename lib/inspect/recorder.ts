@@ -1,6 +1,7 @@
 /**
  * `--record FILE`: every event as one JSON Lines object, in the format README's "Recording"
- * section promises:
+ * section promises (version {@linkcode RECORDING_VERSION}): a first
+ * `{"t","event":"meta","version","framing","target"}` line per run, then
  * `{"t":<epoch ms>,"conn":<id>,"event":"open"|"data"|"close","dir":"c2s"|"s2c","data":<base64>}`.
  *
  * Events are queued in order and written by one loop, each batch as soon as the previous
@@ -22,6 +23,46 @@
 import { type PartialWriter, writeAll } from "../messages.ts";
 import type { DirectionLabel } from "./log_format.ts";
 
+/** The recording format's version, written in each meta line; readers accept this one and older. */
+export const RECORDING_VERSION = 1;
+
+/** What a meta line says about the run that follows it. */
+export interface RecordingMeta {
+  /** The framing the proxy cut messages with, as written after `-f`. */
+  framing: string;
+  /** The address the proxy forwarded to, as `Address.text`. */
+  target: string;
+}
+
+/**
+ * Where the proxy reports each connection's events: the JSON Lines {@linkcode Recorder},
+ * `--pcap`'s writer, or both ({@linkcode teeSinks}).
+ */
+export interface RecordingSink {
+  opened(conn: number, t?: number): void;
+  /** Bytes of a message (or read); read synchronously, so the caller may reuse them. */
+  data(conn: number, dir: DirectionLabel, bytes: Uint8Array, t?: number): void;
+  closed(conn: number, t?: number): void;
+  /** True while the writer is behind: the traffic should wait for {@linkcode drained}. */
+  readonly backlogged: boolean;
+  drained(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One sink that forwards every event to each of `sinks` and is behind when any of them is. */
+export function teeSinks(...sinks: RecordingSink[]): RecordingSink {
+  return {
+    opened: (conn, t = Date.now()) => sinks.forEach((s) => s.opened(conn, t)),
+    data: (conn, dir, bytes, t = Date.now()) => sinks.forEach((s) => s.data(conn, dir, bytes, t)),
+    closed: (conn, t = Date.now()) => sinks.forEach((s) => s.closed(conn, t)),
+    get backlogged() {
+      return sinks.some((s) => s.backlogged);
+    },
+    drained: async () => void await Promise.all(sinks.map((s) => s.drained())),
+    close: async () => void await Promise.all(sinks.map((s) => s.close())),
+  };
+}
+
 /** Options for {@linkcode Recorder}. */
 export interface RecorderOptions {
   /** Queued characters past which {@linkcode Recorder.backlogged} is true. @default {16 MiB} */
@@ -33,7 +74,7 @@ export interface RecorderOptions {
 const te = new TextEncoder();
 
 /** Appends the JSON Lines recording. */
-export class Recorder {
+export class Recorder implements RecordingSink {
   #out: PartialWriter & { close?(): void };
   #highWater: number;
   #onError?: (error: unknown) => void;
@@ -58,16 +99,17 @@ export class Recorder {
    * regular file of the user's own with no other hard links. Recordings hold secrets.
    */
   static async open(path: string, options: RecorderOptions = {}): Promise<Recorder> {
-    let file: Deno.FsFile;
-    try {
-      file = await openPrivately(path);
-    } catch (error) {
-      const why = error instanceof Deno.errors.PermissionDenied
-        ? "permission denied"
-        : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
-      throw new Error(`Cannot open --record file "${path}": ${why}`);
-    }
-    return new Recorder(file, options);
+    return new Recorder(await openPrivateFile(path, "--record"), options);
+  }
+
+  /** The run's meta line: written first, so readers know the framing and target. */
+  meta(meta: RecordingMeta, t: number = Date.now()): void {
+    this.#push(
+      `${JSON.stringify({ t, event: "meta", version: RECORDING_VERSION, ...meta })}\n`.replace(
+        /[\u0080-\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+      ),
+    );
   }
 
   /** A connection opened. */
@@ -97,8 +139,12 @@ export class Recorder {
     return this.#drained.promise;
   }
 
-  /** Append ASCII parts (JSON with base64 inside is ASCII: one byte per character). */
-  #push(...parts: string[]): void {
+  /** Append ASCII parts (JSON with base64 inside is ASCII: one byte per character) or bytes. */
+  protected push(...parts: (string | Uint8Array)[]): void {
+    this.#push(...parts);
+  }
+
+  #push(...parts: (string | Uint8Array)[]): void {
     if (this.#failed) return;
     let need = 0;
     for (const part of parts) need += part.length;
@@ -107,7 +153,14 @@ export class Recorder {
       grown.set(this.#active.subarray(0, this.#fill));
       this.#active = grown;
     }
-    for (const part of parts) this.#fill += te.encodeInto(part, this.#active.subarray(this.#fill)).written;
+    for (const part of parts) {
+      if (typeof part === "string") {
+        this.#fill += te.encodeInto(part, this.#active.subarray(this.#fill)).written;
+      } else {
+        this.#active.set(part, this.#fill);
+        this.#fill += part.length;
+      }
+    }
     this.#writing ??= this.#drain();
   }
 
@@ -148,6 +201,23 @@ export class Recorder {
     } catch {
       // Already closed.
     }
+  }
+}
+
+/**
+ * Open `path` for appending the way recordings must be: a new file 0600 with O_EXCL (a
+ * symlink planted at the name is refused, not followed); an existing one only if it is a
+ * regular file of the user's own with no other hard links, checked on the opened file.
+ * `flag` names the option in the error: `Cannot open --record file "x": why`.
+ */
+export async function openPrivateFile(path: string, flag: string): Promise<Deno.FsFile> {
+  try {
+    return await openPrivately(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
+    throw new Error(`Cannot open ${flag} file "${path}": ${why}`);
   }
 }
 

@@ -9,6 +9,7 @@ Deno.test("Recorder appends one JSON object per line, never truncating", async (
     const path = `${dir}/trace.jsonl`;
     await Deno.writeTextFile(path, '{"earlier":true}\n');
     const recorder = await Recorder.open(path);
+    recorder.meta({ framing: "lines", target: "unix:/tmp/é.sock" }, 999);
     recorder.opened(1, 1000);
     const buffer = te.encode("hello");
     recorder.data(1, "c2s", buffer, 1001);
@@ -19,6 +20,7 @@ Deno.test("Recorder appends one JSON object per line, never truncating", async (
     const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines, [
       { earlier: true },
+      { t: 999, event: "meta", version: 1, framing: "lines", target: "unix:/tmp/é.sock" },
       { t: 1000, conn: 1, event: "open" },
       { t: 1001, conn: 1, event: "data", dir: "c2s", data: "aGVsbG8=" },
       { t: 1002, conn: 1, event: "data", dir: "s2c", data: "AP8=" },
