@@ -108,8 +108,10 @@ for (
     figure(`decoders.${name}.rss_per_pending_byte`, perByte.toFixed(2), "B/B");
     figure(`decoders.${name}.pending_bytes`, conns * each, "B");
     // Doubling keeps at most 2 bytes per byte, and the buffers it outgrew stay until V8's next
-    // GC; before the fix this was 70-80.
-    assert.ok(perByte < 8, `${perByte.toFixed(1)} bytes of RSS per pending byte`);
+    // GC; before the fix this was 70-226. The short form measures 512 KiB, where a few MB of
+    // heap noise on a loaded machine weigh more: its bound is looser, still far from the bug.
+    const bound = scaled(32, 8);
+    assert.ok(perByte < bound, `${perByte.toFixed(1)} bytes of RSS per pending byte (bound ${bound})`);
   });
 }
 
