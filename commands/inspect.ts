@@ -188,7 +188,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
     onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
   });
-  const tls = await connectOptions(flags);
+  const tls = await connectOptions(flags, log);
   let interception: Interception | undefined;
   let listener: Listener;
   let target: Address;
