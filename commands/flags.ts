@@ -113,7 +113,7 @@ export function stderrLog(flags: CommonFlags, stderr: Pick<OutputLike, "writeSyn
 export interface ConnectTlsFlags {
   readonly ca?: string;
   readonly pin?: string;
-  readonly insecure: boolean;
+  readonly insecure?: boolean;
   readonly servername?: string;
   readonly cert?: string;
   readonly key?: string;
@@ -149,7 +149,7 @@ export const connectTlsFlags = {
   insecure: {
     kind: "boolean",
     brief: "tls: accept any server certificate (warns each time; tests only)",
-    default: false,
+    optional: true,
     withNegated: false,
   },
   servername: {
@@ -237,7 +237,7 @@ export async function connectOptions(flags: ConnectTlsFlags, log?: Log): Promise
   const trust = [
     flags.ca !== undefined && "--ca",
     flags.pin !== undefined && "--pin",
-    flags.insecure && "--insecure",
+    flags.insecure === true && "--insecure",
   ]
     .filter(Boolean);
   if (trust.length > 1) {
@@ -249,7 +249,7 @@ export async function connectOptions(flags: ConnectTlsFlags, log?: Log): Promise
   return {
     caCerts: flags.ca === undefined ? undefined : [await readPem("--ca", flags.ca)],
     pin: flags.pin,
-    insecure: flags.insecure || undefined,
+    insecure: flags.insecure === true || undefined,
     servername: flags.servername,
     clientCert: await certAndKey(flags),
     log,
