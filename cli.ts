@@ -14,7 +14,7 @@ import {
   run,
   text_en,
 } from "@stricli/core";
-import { commonAliases, commonFlags, framingFlags } from "./commands/flags.ts";
+import { commonAliases, commonFlags, connectTlsAliases, framingFlags } from "./commands/flags.ts";
 import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
 import { send, type SendFlags, sendFlags } from "./commands/send.ts";
 import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
@@ -117,7 +117,7 @@ const sendCommand = () =>
     func: command(send),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...sendFlags },
-      aliases: { ...commonAliases, n: "noReply" },
+      aliases: { ...commonAliases, ...connectTlsAliases, n: "noReply" },
       positional: {
         kind: "array",
         parameter: {
@@ -148,7 +148,7 @@ const inspectCommand = () =>
     func: command(inspect),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...inspectFlags },
-      aliases: commonAliases,
+      aliases: { ...commonAliases, ...connectTlsAliases },
       positional: { kind: "tuple", parameters: [{ ...addressParam(canConnect), optional: true }] },
     },
     docs: {
@@ -186,7 +186,7 @@ const pipeCommandRoute = () =>
     func: command(pipeCommand),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...pipeFlags },
-      aliases: commonAliases,
+      aliases: { ...commonAliases, ...connectTlsAliases },
       positional: {
         kind: "tuple",
         parameters: [

@@ -119,18 +119,71 @@ export function stderrLog(flags: CommonFlags, stderr: Pick<OutputLike, "writeSyn
 export interface ConnectTlsFlags {
   /** `--ca`: PEM file of a CA certificate to trust besides the system's. */
   readonly ca?: string;
+  readonly pin?: string;
+  readonly insecure?: boolean;
+  readonly servername?: string;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
-/** Stricli definition of `--ca`. */
+/** Parse `--pin sha256:HEX` (colons optional, as `openssl x509 -fingerprint -sha256` prints it). */
+export function parsePin(text: string): string {
+  const hex = /^sha256:([0-9a-f:]+)$/i.exec(text.trim())?.[1].replaceAll(":", "").toLowerCase();
+  if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) {
+    throw new SyntaxError(
+      "expected sha256: and the certificate's 64 hex digits (openssl x509 -fingerprint -sha256)",
+    );
+  }
+  return hex;
+}
+
+/** Stricli definitions of the TLS flags of commands that connect. */
 export const connectTlsFlags = {
   ca: {
     kind: "parsed",
     parse: String,
-    brief: "tls: also trust this CA certificate (PEM file)",
+    brief: "tls: also trust this CA, or this self-signed server certificate (PEM file)",
+    placeholder: "FILE",
+    optional: true,
+  },
+  pin: {
+    kind: "parsed",
+    parse: parsePin,
+    brief: "tls: trust exactly the server certificate with this SHA-256 fingerprint",
+    placeholder: "sha256:HEX",
+    optional: true,
+  },
+  insecure: {
+    kind: "boolean",
+    brief: "tls: accept any server certificate (warns each time; tests only)",
+    optional: true,
+    withNegated: false,
+  },
+  servername: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: server name to ask for (SNI) and verify, when connecting by IP address",
+    placeholder: "NAME",
+    optional: true,
+  },
+  cert: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: client certificate chain, for servers that require one (PEM file; with --key)",
+    placeholder: "FILE",
+    optional: true,
+  },
+  key: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: private key of the client certificate (PEM file)",
     placeholder: "FILE",
     optional: true,
   },
 } as const;
+
+/** Aliases of {@linkcode connectTlsFlags}: `-k` as curl's. */
+export const connectTlsAliases = { k: "insecure" } as const;
 
 /** TLS flags of commands that listen. */
 export interface ListenTlsFlags {
@@ -138,9 +191,10 @@ export interface ListenTlsFlags {
   readonly cert?: string;
   /** `--key`: PEM file of the private key for `cert`. */
   readonly key?: string;
+  readonly clientCa?: string;
 }
 
-/** Stricli definitions of `--cert` and `--key`. */
+/** Stricli definitions of `--cert`, `--key` and `--client-ca`. */
 export const listenTlsFlags = {
   cert: {
     kind: "parsed",
@@ -156,6 +210,13 @@ export const listenTlsFlags = {
     placeholder: "FILE",
     optional: true,
   },
+  clientCa: {
+    kind: "parsed",
+    parse: String,
+    brief: "tls: require a client certificate issued by this CA (PEM file)",
+    placeholder: "FILE",
+    optional: true,
+  },
 } as const;
 
 async function readPem(flag: string, path: string): Promise<string> {
@@ -166,16 +227,50 @@ async function readPem(flag: string, path: string): Promise<string> {
   }
 }
 
-/** Connect options from `--ca`. */
-export async function connectOptions(flags: ConnectTlsFlags): Promise<ConnectOptions> {
-  return flags.ca === undefined ? {} : { caCerts: [await readPem("--ca", flags.ca)] };
-}
-
-/** The `tls` listen option from `--cert`/`--key` (both or neither). */
-export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["tls"]> {
+/** A certificate and its key from `--cert`/`--key`: both or neither. */
+async function certAndKey(
+  flags: { cert?: string; key?: string },
+): Promise<{ cert: string; key: string } | undefined> {
   if (flags.cert === undefined && flags.key === undefined) return undefined;
   if (flags.cert === undefined || flags.key === undefined) {
     throw new UsageError("--cert and --key go together", "give both PEM files");
   }
   return { cert: await readPem("--cert", flags.cert), key: await readPem("--key", flags.key) };
+}
+
+/**
+ * Connect options from the TLS flags; `log` is told of each connection made with
+ * `--insecure`. How the server is trusted is one choice: `--ca`, `--pin` or `--insecure`.
+ */
+export async function connectOptions(flags: ConnectTlsFlags, log?: Log): Promise<ConnectOptions> {
+  const trust = [
+    flags.ca !== undefined && "--ca",
+    flags.pin !== undefined && "--pin",
+    flags.insecure === true && "--insecure",
+  ]
+    .filter(Boolean);
+  if (trust.length > 1) {
+    throw new UsageError(
+      `${trust.join(" and ")} do not go together`,
+      "choose how to trust the server: one of them",
+    );
+  }
+  return {
+    caCerts: flags.ca === undefined ? undefined : [await readPem("--ca", flags.ca)],
+    pin: flags.pin,
+    insecure: flags.insecure === true || undefined,
+    servername: flags.servername,
+    clientCert: await certAndKey(flags),
+    log,
+  };
+}
+
+/** The `tls` listen option from `--cert`/`--key` (both or neither) and `--client-ca`. */
+export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["tls"]> {
+  const tls = await certAndKey(flags);
+  if (flags.clientCa === undefined) return tls;
+  if (tls === undefined) {
+    throw new UsageError("--client-ca needs --cert and --key", "the server proves itself first");
+  }
+  return { ...tls, clientCa: [await readPem("--client-ca", flags.clientCa)] };
 }

@@ -279,7 +279,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
     throw error;
   }
   const recorder = sinks.length > 1 ? teeSinks(...sinks) : sinks[0];
-  const tls = await connectOptions(flags);
+  const tls = await connectOptions(flags, log);
   let interception: Interception | undefined;
   let listener: Listener;
   let target: Address;

@@ -150,7 +150,7 @@ export async function send(
   using _signals = trapSignals((signal) => stop(interruption(signal)));
   try {
     const run = async () => {
-      conn = await connectWithWait(address, waitMs, await connectOptions(flags));
+      conn = await connectWithWait(address, waitMs, await connectOptions(flags, stderrLog(flags, io.stderr)));
       const totals = await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,

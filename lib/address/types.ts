@@ -43,16 +43,27 @@ export interface Listener {
 export interface ListenOptions {
   /** Socket file mode for Unix sockets. @default {0o600} */
   mode?: number;
-  /** Certificate chain and private key (PEM) for `tls:` listeners. */
-  tls?: { cert: string; key: string };
+  /**
+   * Certificate chain and private key (PEM) for `tls:` listeners; with `clientCa`, clients
+   * must present a certificate issued by one of those CAs (PEM).
+   */
+  tls?: { cert: string; key: string; clientCa?: string[] };
   /** Told when closing leaves a Unix socket path alone because it is no longer ours. */
   log?: (level: "error" | "info" | "verbose", line: string) => void;
 }
 
 /** Options for connecting. */
 export interface ConnectOptions {
-  /** Extra trusted CA certificates (PEM) for `tls:`, e.g. a private CA. */
+  /** Extra trusted CA certificates (PEM) for `tls:`, e.g. a private CA or a self-signed server's own. */
   caCerts?: string[];
+  /** `tls:` trusts exactly the certificate with this SHA-256 fingerprint (64 hex digits), instead of CAs. */
+  pin?: string;
+  /** `tls:` accepts any server certificate (and logs a warning each time). */
+  insecure?: boolean;
+  /** `tls:` name for SNI and verification, when it is not the host connected to (an IP address). */
+  servername?: string;
+  /** `tls:` client certificate chain and private key (PEM), for servers that ask for one. */
+  clientCert?: { cert: string; key: string };
   /** Told how a connection ended when that is news, e.g. an `exec:` child that failed. */
   log?: Log;
 }
