@@ -217,7 +217,7 @@ Examples:
   tar c . | ipcat pipe tcp:host:9000                     stream into a socket
   seq 3 | ipcat pipe --from lines --to length tcp:9000   lines to length-prefixed frames
   ipcat pipe -e hex --to length tcp:9000                 binary messages as hex lines
-  ipcat pipe /tmp/app.sock exec:'grep --line-buffered x' join a socket and a command
+  ipcat pipe /tmp/app.sock exec:'grep --line-buffered x'  join a socket and a command
   ipcat pipe --progress /tmp/sink.sock < big.iso         bytes and rate on stderr${
         addressesHelp(canConnect)
       }`,
@@ -321,7 +321,12 @@ function answerBuiltin(): number | undefined {
       );
       return 2;
     }
-    out.write(completionScript(shell, helpModel()));
+    try {
+      out.write(completionScript(shell, helpModel()));
+    } catch (error) {
+      context.process.stderr.write(`${errorLine(error)}\n`);
+      return exitCodeOf(error);
+    }
     return 0;
   }
   if (!wantsHelp && named.startsWith("-")) {

@@ -113,11 +113,9 @@ export function parseCount(text: string): number {
   return n;
 }
 
-/** A family in one word for a flag's brief: `length[:u8|u16be|...]`. */
+/** A family in one word for a flag's brief: `length[:VARIANT]` (help lists the variants). */
 function framingBrief(family: FramingFamily): string {
-  const variants = family.syntax.filter((s) => s.startsWith(`${family.name}:`))
-    .map((s) => s.slice(family.name.length + 1));
-  return variants.length ? `${family.name}[:${variants.join("|")}]` : family.name;
+  return family.variants?.length ? `${family.name}[:VARIANT]` : family.name;
 }
 
 /** Stricli definitions of {@linkcode FramingFlags}; `framing` has no default here. */

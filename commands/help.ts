@@ -186,10 +186,21 @@ export function wrap(text: string, width: number, indent = 0, firstIndent = inde
  * after a run of two spaces, wraps under itself.
  */
 function fitLine(line: string, width: number): string {
+  if (line.length <= width) return line;
   const row = /^(\s*\S.*?\s{2,})(\S.*)$/.exec(line);
-  if (line.length <= width || !row || row[1].length > width - 20) return line;
-  return row[1] + wrap(row[2], width, row[1].length, row[1].length).trimStart();
+  if (!row) {
+    // A continuation line: wrap under its own indent.
+    const indent = /^\s*/.exec(line)![0].length;
+    return indent < width - 20 ? wrap(line, width, indent) : line;
+  }
+  if (row[1].length <= width - 20) {
+    return row[1] + wrap(row[2], width, row[1].length, row[1].length).trimStart();
+  }
+  // The command itself is wide: its description goes below it.
+  return `${row[1].trimEnd()}\n${wrap(row[2], width, 6)}`;
 }
+
+const fitLines = (block: string, width: number) => block.split("\n").map((l) => fitLine(l, width)).join("\n");
 
 const heading = (text: string, style: HelpStyle) => style.color ? `\x1b[1m${text}:\x1b[0m` : `${text}:`;
 
@@ -242,7 +253,7 @@ export function commandHelp(command: HelpCommand, style: HelpStyle): string {
     }`,
   ];
   for (const block of command.description) {
-    out.push("", /^\s/.test(block) ? block : wrap(block, style.width));
+    out.push("", /^\s/.test(block) ? fitLines(block, style.width) : wrap(block, style.width));
   }
   const groups = groupFlags(command.flags).sort(([a], [b]) =>
     GROUP_ORDER.indexOf(a) - GROUP_ORDER.indexOf(b)
