@@ -108,3 +108,18 @@ Deno.test("help: -- ends options: send sends -ERR and -h as messages", async () 
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, "-ERR\n-h\n--keep-open\n");
 });
+
+Deno.test("help: inspect --color colours its log into a pipe; default and NO_COLOR do not", async () => {
+  await using dir = await tempDir();
+  await using server = await startServe(["--echo", `${dir.path}/c.sock`]);
+  const GREEN = `${ESC}32m`;
+  const forced = await ipcat(["inspect", "--color", server.address], {
+    stdin: "hi\n",
+    env: { NO_COLOR: "1" },
+  });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.ok(forced.stdout.includes(GREEN), forced.stdout);
+  const auto = await ipcat(["inspect", server.address], { stdin: "hi\n" });
+  assert.match(auto.stdout, /< 2B hi/);
+  assert.ok(!auto.stdout.includes(ESC));
+});
