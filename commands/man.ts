@@ -21,6 +21,8 @@ function verbatim(lines: readonly string[]): string[] {
 export function manPage(version: string, commands: readonly HelpCommand[]): string {
   const out = [
     `.TH IPCAT 1 "" "ipcat ${version}" "User Commands"`,
+    // Ragged right: help text carries long unbreakable tokens (JSON keys, address forms).
+    ".ad l",
     ".SH NAME",
     "ipcat \\- socat for messages: serve, send, pipe and inspect messages over sockets",
     ".SH SYNOPSIS",
