@@ -42,11 +42,17 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 	  echo "built bin/ipcat as a launcher for 'deno run' on $$main (deno compile cannot fetch denort offline; set DENORT_BIN or run make compile online)"; \
 	fi
 
+# Insists on the one-file binary; where deno cannot get denort (offline) it says so and keeps
+# the launcher, which `make install` makes self-contained.
 compile: $(SOURCES) .deno/deps
 	@mkdir -p bin
-	$(DENO) compile $(RUN_FLAGS) --frozen -o bin/ipcat cli.ts || { \
-	  echo "make compile: deno compile failed: it needs to download denort (offline here) or DENORT_BIN=/path/to/denort" >&2; \
-	  rm -f bin/ipcat; exit 1; }
+	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o bin/ipcat.compiled cli.ts 2>bin/compile.err; then \
+	  mv bin/ipcat.compiled bin/ipcat; rm -f bin/ipcat.js; echo "built bin/ipcat (deno compile)"; \
+	else \
+	  rm -f bin/ipcat.compiled; \
+	  echo "make compile: deno compile cannot get denort here (offline? set DENORT_BIN=/path/to/denort; deno said: bin/compile.err); keeping the launcher bin/ipcat" >&2; \
+	  $(MAKE) --no-print-directory bin/ipcat >&2; exit 1; \
+	fi
 
 # The man page, generated from the same definitions as --help.
 man: bin/ipcat.1
