@@ -12,7 +12,7 @@ SOURCES := cli.ts deno.json deno.lock $(MODULES)
 # files: given a directory, `deno test --doc` would run its unit tests a second time.
 DOCUMENTED := cli.ts $(MODULES) tests/_helpers.ts tests/_proc.ts
 
-.PHONY: all compile test demo bench clean fmt fuzz stress
+.PHONY: all compile man install uninstall test demo bench clean fmt fuzz stress
 
 all: bin/ipcat
 
@@ -47,11 +47,60 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 	  echo "built bin/ipcat as a launcher for 'deno run' on $$main (deno compile cannot fetch denort offline; set DENORT_BIN or run make compile online)"; \
 	fi
 
+# Insists on the one-file binary; where deno cannot get denort (offline) it says so and keeps
+# the launcher, which `make install` makes self-contained.
 compile: $(SOURCES) .deno/deps
 	@mkdir -p bin
-	$(DENO) compile $(RUN_FLAGS) --frozen -o bin/ipcat cli.ts || { \
-	  echo "make compile: deno compile failed: it needs to download denort (offline here) or DENORT_BIN=/path/to/denort" >&2; \
-	  rm -f bin/ipcat; exit 1; }
+	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o bin/ipcat.compiled cli.ts 2>bin/compile.err; then \
+	  mv bin/ipcat.compiled bin/ipcat; rm -f bin/ipcat.js; echo "built bin/ipcat (deno compile)"; \
+	else \
+	  rm -f bin/ipcat.compiled; \
+	  echo "make compile: deno compile cannot get denort here (offline? set DENORT_BIN=/path/to/denort; deno said: bin/compile.err); keeping the launcher bin/ipcat" >&2; \
+	  $(MAKE) --no-print-directory bin/ipcat >&2; exit 1; \
+	fi
+
+# The man page, generated from the same definitions as --help.
+man: bin/ipcat.1
+bin/ipcat.1: bin/ipcat
+	bin/ipcat help --man > $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the program, its man page and completions.
+# A one-file binary (make compile) is copied as is. A launcher build installs a
+# self-contained layout: the bundle and a copy of the Deno binary in $(PREFIX)/lib/ipcat,
+# and a launcher that finds them beside itself (../lib/ipcat), so the checkout can go.
+PREFIX ?= /usr/local
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+LIBDIR := $(DESTDIR)$(PREFIX)/lib/ipcat
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
+BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+install: bin/ipcat bin/ipcat.1
+	@mkdir -p $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	@if [ -f bin/ipcat.js ]; then \
+	  mkdir -p $(LIBDIR); \
+	  install -m 644 bin/ipcat.js $(LIBDIR)/ipcat.js; \
+	  install -m 755 "$$(command -v $(DENO))" $(LIBDIR)/deno; \
+	  printf '%s\n' '#!/bin/sh' \
+	    '# ipcat launcher (make install): the bundle and the Deno runtime live in ../lib/ipcat;' \
+	    '# found from $$0 without forking (send runs once per message), else where make put them.' \
+	    'lib=$${0%/*}/../lib/ipcat' \
+	    '[ -f "$$lib/ipcat.js" ] || lib=$(PREFIX)/lib/ipcat' \
+	    'exec "$$lib/deno" run $(RUN_FLAGS) --quiet --cached-only --no-config "$$lib/ipcat.js" "$$@"' \
+	    > $(BINDIR)/ipcat; \
+	  chmod 755 $(BINDIR)/ipcat; \
+	else \
+	  install -m 755 bin/ipcat $(BINDIR)/ipcat; \
+	fi
+	install -m 644 bin/ipcat.1 $(MANDIR)/ipcat.1
+	bin/ipcat completions bash > $(BASHDIR)/ipcat
+	bin/ipcat completions zsh > $(ZSHDIR)/_ipcat
+	bin/ipcat completions fish > $(FISHDIR)/ipcat.fish
+	@echo "installed ipcat in $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(BINDIR)/ipcat $(MANDIR)/ipcat.1 $(BASHDIR)/ipcat $(ZSHDIR)/_ipcat $(FISHDIR)/ipcat.fish
+	rm -rf $(LIBDIR)
 
 test: bin/ipcat
 	$(DENO) fmt --check

@@ -10,7 +10,6 @@ import {
   buildRouteMap,
   type Command,
   type CommandContext,
-  formatMessageForArgumentScannerError,
   run,
   text_en,
 } from "@stricli/core";
@@ -22,6 +21,10 @@ import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
 import { replayCommand, type ReplayFlags, replayFlags } from "./commands/replay.ts";
 import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
 import { denoStdio, type Stdio } from "./commands/stdio.ts";
+import { appHelp, commandHelp, describeCommand, type HelpCommand } from "./commands/help.ts";
+import { argumentErrorText } from "./commands/argument_errors.ts";
+import { completionScript } from "./commands/completions.ts";
+import { manPage } from "./commands/man.ts";
 import {
   describe,
   FrameError,
@@ -216,7 +219,7 @@ Examples:
   tar c . | ipcat pipe tcp:host:9000                     stream into a socket
   seq 3 | ipcat pipe --from lines --to length tcp:9000   lines to length-prefixed frames
   ipcat pipe -e hex --to length tcp:9000                 binary messages as hex lines
-  ipcat pipe /tmp/app.sock exec:'grep --line-buffered x' join a socket and a command
+  ipcat pipe /tmp/app.sock exec:'grep --line-buffered x'  join a socket and a command
   ipcat pipe --progress /tmp/sink.sock < big.iso         bytes and rate on stderr${
         addressesHelp(canConnect)
       }`,
@@ -260,21 +263,32 @@ const commands: Record<string, () => Command<CommandContext>> = {
   replay: replayRoute,
 };
 // Stricli checks every flag of a command as it builds it (~2 ms for all four at each start):
-// a run that names its command builds only that one; anything else (help, typos) builds all.
+// a run that names its command builds only that one; help and anything else builds all.
 const named = Deno.args[0] ?? "";
-const chosen = Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+// Options end at `--`: what follows is operands, even `-h` or `-ERR`.
+const endOfOptions = Deno.args.indexOf("--");
+const options = endOfOptions < 0 ? Deno.args : Deno.args.slice(0, endOfOptions);
+const wantsHelp = options.includes("--help") || options.includes("-h") || named === "help";
+const chosen = Object.hasOwn(commands, named) && !wantsHelp ? [named] : Object.keys(commands);
+const built = Object.fromEntries(chosen.map((name) => [name, commands[name]()]));
+const helpModel = (): HelpCommand[] => chosen.map((name) => describeCommand(name, built[name]));
 
 const routes = buildRouteMap({
-  routes: Object.fromEntries(chosen.map((name) => [name, commands[name]()])),
+  routes: built,
   docs: {
     brief: "socat for messages: serve, send over Unix sockets and TCP with framing",
   },
 });
 
+/** `ipcat send [OPTIONS] ADDR [MSG...]`, for usage errors. */
+const synopsis = (name: string) => {
+  const help = describeCommand(name, built[name] ?? commands[name]());
+  return `ipcat ${name} [OPTIONS] ${help.operands}`.trimEnd();
+};
+
 const app = buildApplication(routes, {
   name: "ipcat",
-  versionInfo: { currentVersion: VERSION },
-  scanner: { caseStyle: "allow-kebab-for-camel" },
+  scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
   documentation: { caseStyle: "convert-camel-to-kebab", disableAnsiColor: Deno.noColor },
   determineExitCode: exitCodeOf,
   localization: {
@@ -282,15 +296,15 @@ const app = buildApplication(routes, {
       ...text_en,
       exceptionWhileParsingArguments: (error: unknown) =>
         error instanceof ArgumentScannerError
-          ? `ipcat: ${formatMessageForArgumentScannerError(error, {})} (see --help)`
+          ? `ipcat: ${argumentErrorText(error, named, synopsis(named))}`
           : errorLine(error),
       exceptionWhileRunningCommand: (error: unknown) => errorLine(error),
       noCommandRegisteredForInput: ({ input, corrections }) =>
-        `ipcat: no command "${input}"${
+        `ipcat: no command "${input}" (${
           corrections.length
-            ? `; did you mean ${corrections.join(" or ")}?`
-            : ` (commands: ${Object.keys(commands).join(", ")})`
-        }`,
+            ? `did you mean ${corrections.map((c) => c.replaceAll("`", "")).join(" or ")}?`
+            : "see ipcat --help"
+        })`,
     }),
   },
 });
@@ -314,6 +328,66 @@ const context = {
   },
 };
 
+/**
+ * What ipcat answers itself, before Stricli parses: help (its own layout, from the same
+ * definitions), the version, completion scripts. Returns the exit code, or undefined.
+ */
+function answerBuiltin(): number | undefined {
+  const out = context.process.stdout;
+  const colorFlag = options.includes("--color") ? true : options.includes("--no-color") ? false : undefined;
+  const terminal = Deno.stdout.isTerminal();
+  const style = {
+    color: colorFlag ?? (terminal && !Deno.noColor),
+    // COLUMNS as git and ripgrep read it; else the terminal's width; 80 into a pipe.
+    width: Number(Deno.env.get("COLUMNS")) || (terminal ? Deno.consoleSize().columns : 80),
+  };
+  if (named === "-V" || named === "--version") {
+    out.write(`ipcat ${VERSION} (deno ${Deno.version.deno})\n`);
+    return 0;
+  }
+  if (named === "completions") {
+    const shell = Deno.args[1];
+    if (shell === undefined || Deno.args.length > 2) {
+      context.process.stderr.write(
+        "ipcat: completions: give one shell (usage: ipcat completions bash|zsh|fish)\n",
+      );
+      return 2;
+    }
+    try {
+      out.write(completionScript(shell, helpModel()));
+    } catch (error) {
+      context.process.stderr.write(`${errorLine(error)}\n`);
+      return exitCodeOf(error);
+    }
+    return 0;
+  }
+  if (!wantsHelp && named.startsWith("-")) {
+    context.process.stderr.write(
+      `ipcat: ${named} before a command (usage: ipcat COMMAND [OPTIONS] ARGS...; -V prints the version)\n`,
+    );
+    return 2;
+  }
+  if (!wantsHelp) return undefined;
+  // `ipcat help send`, `ipcat send --help`, `ipcat help --man` (make man).
+  const topic = named === "help" ? Deno.args.slice(1).find((arg) => !arg.startsWith("-")) : named;
+  if (named === "help" && options.includes("--man")) {
+    out.write(manPage(VERSION, helpModel()));
+  } else if (topic === undefined || topic === "help" || topic.startsWith("-")) {
+    out.write(appHelp(VERSION, helpModel(), style));
+  } else if (Object.hasOwn(built, topic)) {
+    out.write(commandHelp(describeCommand(topic, built[topic]), style));
+  } else if (topic === "completions") {
+    out.write(
+      "Usage: ipcat completions bash|zsh|fish\n\nPrint a completion script for the shell, generated " +
+        "from ipcat's commands, flags and registries.\n\n  source <(ipcat completions bash)\n",
+    );
+  } else {
+    context.process.stderr.write(`ipcat: help: no command "${topic}" (see ipcat --help)\n`);
+    return 2;
+  }
+  return 0;
+}
+
 if (Deno.args.length === 0) {
   // Like a usage error: stdout carries data only, so the hint goes to stderr.
   context.process.stderr.write(
@@ -321,6 +395,8 @@ if (Deno.args.length === 0) {
   );
   Deno.exit(2);
 }
+const answered = answerBuiltin();
+if (answered !== undefined) Deno.exit(answered);
 await run(app, Deno.args, context);
 const stricliCode = Number(context.process.exitCode ?? 0);
 // Stricli's own codes are negative: unknown command, bad argument.

@@ -6,6 +6,7 @@ import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import {
+  DEFAULT_FRAMING,
   DEFAULT_MAX_FRAME_TEXT,
   type FramingFamily,
   FRAMINGS,
@@ -20,16 +21,72 @@ export interface CommonFlags {
   readonly quiet: boolean;
   /** `--verbose`: also log connections and other events. */
   readonly verbose: boolean;
-  /** `--color`: colour output; off with `--no-color` or `NO_COLOR`. */
-  readonly color: boolean;
+  /** `--color`: colour even into a pipe; `--no-color` or `NO_COLOR`: never; unset: colour when stdout is a terminal. */
+  readonly color?: boolean;
 }
 
 /** Stricli definitions of {@linkcode CommonFlags}. */
 export const commonFlags = {
   quiet: { kind: "boolean", brief: "Log errors only", default: false },
   verbose: { kind: "boolean", brief: "Log connections and more", default: false },
-  color: { kind: "boolean", brief: "Colour output (--no-color to disable; NO_COLOR too)", default: true },
+  color: {
+    kind: "boolean",
+    brief: "Colour even into a pipe (| less -R); --no-color or NO_COLOR: never [default: on a terminal]",
+    optional: true,
+  },
 } as const;
+
+/**
+ * Help headings: the group each flag is listed under in --help and the man page. A flag
+ * not named here is listed under its command's own options ("Send options").
+ */
+const FLAG_GROUPS: Record<string, string> = {
+  quiet: "Common options",
+  verbose: "Common options",
+  color: "Common options",
+  framing: "Message options",
+  encoding: "Message options",
+  maxFrame: "Message options",
+  ca: "TLS options",
+  cert: "TLS options",
+  key: "TLS options",
+  pin: "TLS options",
+  insecure: "TLS options",
+  servername: "TLS options",
+  clientCa: "TLS options",
+  echo: "Modes (default: print each message)",
+  handle: "Modes (default: print each message)",
+  exec: "Modes (default: print each message)",
+  broadcast: "Modes (default: print each message)",
+  jobs: "--handle options",
+  handleTimeout: "--handle options",
+  queue: "--broadcast options",
+  slow: "--broadcast options",
+  target: "Modes (default: an interactive session with ADDR)",
+  intercept: "Modes (default: an interactive session with ADDR)",
+  restore: "Modes (default: an interactive session with ADDR)",
+  format: "Log options",
+  record: "Log options",
+  showMax: "Log options",
+};
+
+/** The help heading of flag `name` (its internal, camelCase name). */
+export function flagGroup(name: string): string | undefined {
+  return FLAG_GROUPS[name];
+}
+
+/** Defaults that live in the command, not in the flag definition: the framing each command uses. */
+const SHOWN_DEFAULTS: Record<string, Record<string, string>> = {
+  serve: { framing: DEFAULT_FRAMING },
+  send: { framing: DEFAULT_FRAMING },
+  inspect: { framing: DEFAULT_FRAMING },
+  pipe: { framing: "raw", from: "-f", to: "-f" },
+};
+
+/** The default help shows for `flag` of `command` when its definition has none. */
+export function shownDefault(command: string, flag: string): string | undefined {
+  return SHOWN_DEFAULTS[command]?.[flag];
+}
 
 /** Flags of commands that move messages. */
 export interface FramingFlags {
@@ -65,11 +122,9 @@ export function parseCount(text: string): number {
   return n;
 }
 
-/** A family in one word for a flag's brief: `length[:u8|u16be|...]`. */
+/** A family in one word for a flag's brief: `length[:VARIANT]` (help lists the variants). */
 function framingBrief(family: FramingFamily): string {
-  const variants = family.syntax.filter((s) => s.startsWith(`${family.name}:`))
-    .map((s) => s.slice(family.name.length + 1));
-  return variants.length ? `${family.name}[:${variants.join("|")}]` : family.name;
+  return family.variants?.length ? `${family.name}[:VARIANT]` : family.name;
 }
 
 /** Stricli definitions of {@linkcode FramingFlags}; `framing` has no default here. */

@@ -236,7 +236,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
   const format = parseViewFormat(flags.format);
   const encoding = parseEncoding(flags.encoding);
-  const color = flags.color && !Deno.noColor && io.stdout.isTerminal();
+  const color = flags.color ?? (!Deno.noColor && io.stdout.isTerminal());
   let json: ((m: Uint8Array) => string) | undefined;
   if (framing.text === "json") {
     const codec = await messageCodec("text", framing);

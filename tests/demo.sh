@@ -12,7 +12,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: `make demo > file` or `| less` gets plain text
+# (NO_COLOR too; IPCAT_COLOR=1 forces them, as --color does for ipcat).
+if { [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; } || [ "${IPCAT_COLOR:-}" = 1 ]; then
+  BOLD=$'\033[1m' PLAIN=$'\033[0m'
+else
+  BOLD= PLAIN=
+fi
+say() { printf '\n%s# %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
 # Start `ipcat serve ARGS` in the background (stdout to a file); wait for its
@@ -21,7 +28,8 @@ start() {
   local log="$DIR/serve.${#PIDS[@]}.log"
   "$IPCAT" serve "$@" 2>"$log" >"$log.out" &
   PIDS+=($!)
-  until grep -q '^listening on ' "$log"; do
+  # -s: the background job may not have created the log yet.
+  until grep -qs '^listening on ' "$log"; do
     kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.02
   done

@@ -32,10 +32,14 @@ async function readmeTable(heading: string): Promise<string> {
 const form = (syntax: string) => `\`${syntax.replace(/ \(.*\)$/, "")}\``;
 
 /** The one line of `help` that starts with `label` (a flag or the ADDR argument). */
+/** The help line matching `label`, joined with the lines its text wraps onto. */
 function helpLine(help: string, label: RegExp): string {
-  const line = help.split("\n").find((l) => label.test(l));
-  assert.ok(line, `help has a line matching ${label}`);
-  return line;
+  const lines = help.split("\n");
+  const at = lines.findIndex((l) => label.test(l));
+  assert.ok(at >= 0, `help has a line matching ${label}`);
+  let end = at + 1;
+  while (end < lines.length && /^ {6,}\S/.test(lines[end])) end++;
+  return lines.slice(at, end).join(" ").replace(/\s+/g, " ");
 }
 
 for (const [command, admits] of Object.entries(COMMANDS)) {
@@ -43,33 +47,36 @@ for (const [command, admits] of Object.entries(COMMANDS)) {
     const result = await ipcat([command, "--help"]);
     assert.equal(result.code, 0);
     const help = result.stdout;
-    const addresses = help.slice(help.indexOf("\nAddresses:\n"), help.indexOf("\nFLAGS"));
-    // send's one argument is ADDR followed by messages: its addresses are the block only.
-    const argument = command === "send" ? undefined : helpLine(help, /^\s+\[?ADDR\]?\s+Address: /);
+    const addresses = help.slice(help.indexOf("\nAddresses:\n")).split("\n\n")[0];
     for (const transport of TRANSPORTS) {
       for (const syntax of transport.syntax) {
-        const listed = addresses.split("\n").some((l) => l.trimStart().startsWith(syntax));
+        // Rows start two spaces in; deeper lines continue a wrapped description.
+        const listed = addresses.split("\n").some((l) =>
+          /^ {2}\S/.test(l) && l.trimStart().startsWith(syntax)
+        );
         assert.equal(listed, admits(transport), `${command} --help lists ${syntax} under Addresses`);
-        if (argument) {
-          assert.equal(argument.includes(syntax), admits(transport), `${command}'s ADDR names ${syntax}`);
-        }
       }
       if (admits(transport)) {
-        assert.ok(addresses.includes(transport.help), `${command} shows ${transport.scheme}'s help`);
-      }
-    }
-    const framing = helpLine(help, /--framing\]/);
-    for (const family of FRAMINGS) {
-      assert.match(framing, new RegExp(`[ ,]${family.name}\\b`), `${command} -f names ${family.name}`);
-      for (const syntax of family.syntax.filter((s) => s.includes(":"))) {
-        assert.match(
-          framing,
-          new RegExp(`[[|:]${syntax.split(":")[1]}[|\\]]`),
-          `${command} -f names ${syntax}`,
+        assert.ok(
+          addresses.replace(/\s+/g, " ").includes(transport.help),
+          `${command} shows ${transport.scheme}'s help`,
         );
       }
     }
-    const encoding = helpLine(help, /--encoding\]/);
+    const framing = helpLine(help, /--framing NAME/);
+    const framings = help.slice(help.indexOf("\nFramings:\n")).split("\n\n")[0].replace(/\s+/g, " ");
+    for (const family of FRAMINGS) {
+      assert.match(framing, new RegExp(`[ ,]${family.name}\\b`), `${command} -f names ${family.name}`);
+      assert.ok(framings.includes(family.help), `${command}'s Framings describe ${family.name}`);
+      for (const syntax of family.syntax.filter((s) => s.includes(":"))) {
+        assert.match(
+          framings,
+          new RegExp(`[: ]${syntax.split(":")[1]}\\b`),
+          `${command} --help names ${syntax}`,
+        );
+      }
+    }
+    const encoding = helpLine(help, /--encoding ENC/);
     for (const name of ENCODINGS) {
       assert.match(encoding, new RegExp(`\\b${name}\\b`), `${command} -e names ${name}`);
     }

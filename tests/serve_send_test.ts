@@ -336,7 +336,7 @@ Deno.test("serve tcp:0 reports the real port; --help and --version work", async 
   const help = await ipcat(["send", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:/);
-  assert.match((await ipcat(["--version"])).stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.match((await ipcat(["--version"])).stdout, /^ipcat \d+\.\d+\.\d+ \(deno [\d.]+\)\n$/);
 });
 
 async function exists(path: string): Promise<boolean> {
