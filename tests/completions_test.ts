@@ -26,7 +26,7 @@ Deno.test("completions bash: commands, each command's flags, framings, encodings
   assert.deepEqual(await bashComplete(script, "ipcat se"), ["serve", "send"]);
   assert.deepEqual(await bashComplete(script, "ipcat help s"), ["serve", "send"]);
   assert.deepEqual(await bashComplete(script, "ipcat completions "), ["bash", "zsh", "fish"]);
-  assert.deepEqual(await bashComplete(script, "ipcat send --ke"), ["--keep-open"]);
+  assert.deepEqual(await bashComplete(script, "ipcat send --kee"), ["--keep-open"]);
   assert.deepEqual(await bashComplete(script, "ipcat -v send -e h"), ["hex"]);
   assert.deepEqual(await bashComplete(script, "ipcat serve --slow "), ["disconnect", "block", "drop-oldest"]);
   const framings = await bashComplete(script, "ipcat pipe --to ");

@@ -313,8 +313,13 @@ export class BroadcastHub {
   }
 
   #tooSlow(member: Member): string {
-    const full = member.queue.length + member.writing >= this.#limit;
-    return `too slow, ${full ? `${this.#limit} messages` : describeBytes(this.#limitBytes)} queued (--queue)`;
+    const queued = member.queue.length + member.writing;
+    if (queued >= this.#limit) return `too slow, ${this.#limit} messages queued (--queue)`;
+    if (member.queue.bytes + member.writingBytes >= this.#limitBytes) {
+      return `too slow, ${describeBytes(this.#limitBytes)} queued (--queue)`;
+    }
+    // Judged slow while a batch was on its way: say what is actually queued.
+    return `too slow, ${queued} messages queued (--queue)`;
   }
 
   #slow(member: Member, policy: "disconnect" | "drop-oldest"): void {
