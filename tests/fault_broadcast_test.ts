@@ -193,7 +193,7 @@ Deno.test("fault broadcast: --slow drop-oldest drops the slow reader's oldest, c
     "ms",
   );
   await hub.server.stderr.waitFor(
-    /conn 1: too slow, \d+ messages queued \(--queue\); dropping its oldest messages/,
+    /conn 1: too slow, 16 messages queued \(--queue\); dropping its oldest messages/,
   );
   // The slow reader now reads: an in-order subsequence ending with the newest message.
   const lateLines = new ConnLines(hub.late);

@@ -285,11 +285,11 @@ export class BroadcastHub {
           other.holdLogged = true;
           this.#options.log(
             "error",
-            `conn ${other.session.id}: ${this.#tooSlow(other)}; holding senders (--slow block)`,
+            `conn ${other.session.id}: ${this.#tooSlow(other, count)}; holding senders (--slow block)`,
           );
         }
       } else {
-        this.#slow(other, slow);
+        this.#slow(other, slow, count);
       }
     }
     return wait;
@@ -312,29 +312,25 @@ export class BroadcastHub {
     for (const wake of waiters) wake();
   }
 
-  #tooSlow(member: Member): string {
-    const queued = member.queue.length + member.writing;
-    if (queued >= this.#limit) return `too slow, ${this.#limit} messages queued (--queue)`;
-    if (member.queue.bytes + member.writingBytes >= this.#limitBytes) {
-      return `too slow, ${describeBytes(this.#limitBytes)} queued (--queue)`;
-    }
-    // Judged slow while a batch was on its way: say what is actually queued.
-    return `too slow, ${queued} messages queued (--queue)`;
+  /** Why `member` has no room for `count` more messages: the limit the batch would cross. */
+  #tooSlow(member: Member, count: number): string {
+    const over = member.queue.length + member.writing + count > this.#limit;
+    return `too slow, ${over ? `${this.#limit} messages` : describeBytes(this.#limitBytes)} queued (--queue)`;
   }
 
-  #slow(member: Member, policy: "disconnect" | "drop-oldest"): void {
+  #slow(member: Member, policy: "disconnect" | "drop-oldest", count: number): void {
     const { log } = this.#options;
     if (policy === "drop-oldest") {
       log(
         "error",
         `conn ${member.session.id}: ${
-          this.#tooSlow(member)
+          this.#tooSlow(member, count)
         }; dropping its oldest messages (--slow drop-oldest)`,
       );
       member.lagging = true;
       return;
     }
-    log("error", `conn ${member.session.id}: ${this.#tooSlow(member)}; disconnected`);
+    log("error", `conn ${member.session.id}: ${this.#tooSlow(member, count)}; disconnected`);
     member.dropped = true;
     this.#leave(member);
     member.queue.clear();
