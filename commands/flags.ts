@@ -174,10 +174,15 @@ export function stderrLog(flags: CommonFlags, stderr: Pick<OutputLike, "writeSyn
 export interface ConnectTlsFlags {
   /** `--ca`: PEM file of a CA certificate to trust besides the system's. */
   readonly ca?: string;
+  /** `--pin`: the server certificate's SHA-256 fingerprint, as lowercase hex ({@linkcode parsePin}). */
   readonly pin?: string;
+  /** `--insecure`/`-k`: accept any server certificate. */
   readonly insecure?: boolean;
+  /** `--servername`: the name to ask for (SNI) and verify instead of the address's host. */
   readonly servername?: string;
+  /** `--cert`: PEM file of the client certificate chain. */
   readonly cert?: string;
+  /** `--key`: PEM file of the private key for `cert`. */
   readonly key?: string;
 }
 
@@ -246,6 +251,7 @@ export interface ListenTlsFlags {
   readonly cert?: string;
   /** `--key`: PEM file of the private key for `cert`. */
   readonly key?: string;
+  /** `--client-ca`: PEM file of the CA whose certificates clients must present. */
   readonly clientCa?: string;
 }
 

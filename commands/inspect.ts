@@ -53,9 +53,13 @@ export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags
   readonly count?: number;
   /** `--show-max`: bytes of each message the log shows. */
   readonly showMax: number;
+  /** `--pcap`: file to also write the traffic to, as a pcap. */
   readonly pcap?: string;
+  /** `--pcap-port`: the server's TCP port in the pcap. */
   readonly pcapPort?: number;
+  /** `--from`: a `--record` file to print instead of proxying. */
   readonly from?: string;
+  /** `--conn`: only these recorded connections (with `--from`). */
   readonly conn?: readonly number[];
 }
 

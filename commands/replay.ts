@@ -26,13 +26,21 @@ import type { Stdio } from "./stdio.ts";
 
 /** Flags of `replay`. */
 export interface ReplayFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+  /** `--conn`: only these recorded connections. */
   readonly conn?: readonly number[];
+  /** `--ignore`: regular expressions whose matches are masked before comparing. */
   readonly ignore?: readonly string[];
+  /** `--timing`: `fast` or `recorded`. */
   readonly timing: string;
+  /** `--speed`: with `--timing recorded`, the recorded gaps are divided by this. */
   readonly speed: number;
+  /** `--timeout`: longest wait for a reply, and for the server to close, as a duration. */
   readonly timeout: string;
+  /** `--update`: rewrite the recording's server side with the answers. */
   readonly update: boolean;
+  /** `--to-pcap`: write the recording as a pcap to this file instead of replaying. */
   readonly toPcap?: string;
+  /** `--pcap-port`: the server's TCP port in the pcap. */
   readonly pcapPort?: number;
 }
 

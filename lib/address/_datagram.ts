@@ -12,11 +12,29 @@
  * The socket outlives `close()` of the listener while sessions remain: a stopping server
  * stops taking new senders, but a session still answering its last batch can still send.
  *
- * @example
+ * @example One sender's first datagram, accepted as a session
  * ```ts
- * const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
- * const listener = new DatagramListener(socket, "udp:127.0.0.1:9", { maxMessage: 65507, peerName: String });
- * const session = await listener.accept(); // the first datagram from a new sender
+ * import { DatagramListener } from "./_datagram.ts";
+ *
+ * // Deno's datagram sockets need --unstable-net (ipcat runs with it; make test's doc tests
+ * // do not): without it this is type-checked only.
+ * if (typeof Deno.listenDatagram === "function") {
+ *   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ *   const { port } = socket.addr as Deno.NetAddr;
+ *   const listener = new DatagramListener(socket, `udp:127.0.0.1:${port}`, {
+ *     maxMessage: 65507,
+ *     peerName: (from) => `udp:127.0.0.1:${(from as Deno.NetAddr).port}`,
+ *   });
+ *   const sender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ *   await sender.send(new TextEncoder().encode("hi"), socket.addr);
+ *   const session = await listener.accept(); // the first datagram from a new sender
+ *   const bytes = new Uint8Array(16);
+ *   const n = await session.read(bytes); // 6: the 4-byte length, then "hi"
+ *   console.log(session.peer, n);
+ *   session.close();
+ *   listener.close(); // the last session is gone: the socket closes too
+ *   sender.close();
+ * }
  * ```
  * @module
  */
@@ -121,9 +139,11 @@ class DatagramSession extends MessageStream {
 
 /** A datagram socket as a {@linkcode Listener} of per-sender sessions. */
 export class DatagramListener implements Listener {
+  /** The bound socket datagrams arrive on. */
   readonly socket: Deno.DatagramConn;
   /** The socket replies go out on: `socket` itself, or a second one where it cannot send while receiving. */
   readonly replies: Deno.DatagramConn;
+  /** The bound address, as ipcat writes it (`udp:127.0.0.1:5353`). */
   readonly address: string;
   #options: DatagramOptions;
   #sessions = new Map<string, DatagramSession>();
@@ -133,7 +153,12 @@ export class DatagramListener implements Listener {
   #socketClosed = false;
   #onSocketClosed: () => void;
 
-  /** @param onSocketClosed Runs once the socket is closed (a `unixgram` server removes its file). */
+  /**
+   * Start taking datagrams from `socket`, bound at `address`.
+   *
+   * @param options The transport's limits; `replies` is a second socket to answer from.
+   * @param onSocketClosed Runs once the socket is closed (a `unixgram` server removes its file).
+   */
   constructor(
     socket: Deno.DatagramConn,
     address: string,
@@ -180,6 +205,7 @@ export class DatagramListener implements Listener {
     }
   }
 
+  /** The session of the next new sender, once its first datagram arrives. */
   accept(): Promise<Connection> {
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("listener closed"));
     const next = this.#pending.shift();
@@ -189,11 +215,12 @@ export class DatagramListener implements Listener {
   }
 
   /** A session closed: forget its sender, and close the socket once the last one is gone. */
-  ended(key: string, session: DatagramSession): void {
+  ended(key: string, session: Connection): void {
     if (this.#sessions.get(key) === session) this.#sessions.delete(key);
     this.#closeSocketIfDone();
   }
 
+  /** Stop taking new senders; the socket closes once the last session has. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -238,6 +265,11 @@ export class DatagramClient extends MessageStream {
   #onClose: () => void;
   #sendFailed: (error: unknown) => unknown;
 
+  /**
+   * Talk from `socket` to the server at `to`.
+   *
+   * @param peer The server's address text, for logs and errors.
+   */
   constructor(
     socket: Deno.DatagramConn,
     to: Deno.Addr,
@@ -278,6 +310,7 @@ export class DatagramClient extends MessageStream {
     }
   }
 
+  /** The server's next datagram; null once closed, or {@linkcode REPLY_GRACE_MS} after `closeWrite`. */
   async receive(): Promise<Uint8Array | null> {
     for (;;) {
       if (this.#closed) return null;
@@ -303,6 +336,7 @@ export class DatagramClient extends MessageStream {
     }
   }
 
+  /** Send `message` to the server as one datagram. */
   async send(message: Uint8Array): Promise<void> {
     if (this.#exclusive && this.#next !== null) {
       throw new Error(
@@ -320,11 +354,13 @@ export class DatagramClient extends MessageStream {
     }
   }
 
+  /** The input is done: replies from now on end after {@linkcode REPLY_GRACE_MS} without one. */
   closeWrite(): Promise<void> {
     this.#writeClosed = true;
     return Promise.resolve();
   }
 
+  /** Close the socket (and, for `unixgram`, remove its file). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -13,7 +13,7 @@ type NodeTlsModule = typeof NodeTls;
 let loading: Promise<NodeTlsModule> | undefined;
 
 /** `node:tls`, loaded on first use. */
-export function nodeTls(): Promise<NodeTlsModule> {
+export function nodeTls(): Promise<typeof NodeTls> {
   return loading ??= import("node:tls");
 }
 
@@ -46,8 +46,10 @@ export class NodeTlsConnection implements Connection {
   #closed = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
+  /** Who is on the other end, for logs and `IPCAT_PEER`. */
   readonly peer: string;
 
+  /** Wrap `socket`, listening to it at once so no data or error is missed. */
   constructor(socket: NodeTls.TLSSocket, peer: string) {
     this.#socket = socket;
     this.peer = peer;
@@ -124,9 +126,11 @@ export class NodeTlsConnection implements Connection {
 
 /** What {@linkcode connectNodeTls} found wrong with the server's certificate. */
 export class PeerRejected extends Error {
+  /** Always `PeerRejected`: how `tls.ts` tells it apart without importing this module. */
   override name = "PeerRejected";
   /** `pin`, `name`, or what node's chain check said (`DEPTH_ZERO_SELF_SIGNED_CERT`, ...). */
   readonly code: string;
+  /** A rejection with its `code` and node's (or our) `message`. */
   constructor(code: string, message: string) {
     super(message);
     this.code = code;

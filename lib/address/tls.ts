@@ -148,8 +148,10 @@ class PlainTlsErrors implements Connection {
 }
 
 /** A TLS failure in plain words, and the option that fixes it. */
-interface TlsFailure {
+export interface TlsFailure {
+  /** What went wrong, to follow `TLS handshake failed: `. */
   why: string;
+  /** The option or step that fixes it, when there is one. */
   hint?: string;
 }
 
@@ -157,7 +159,16 @@ const TRUST_HINT = "--ca FILE trusts its CA or the certificate itself; --pin sha
 
 /**
  * What went wrong in a handshake, from rustls's debug names (Deno's TLS), node's
- * verification codes and OpenSSL alert texts, or undefined when it was not about TLS.
+ * verification codes and OpenSSL alert texts; anything else is the error's own message
+ * without its debug wrapping.
+ *
+ * @example
+ * ```ts
+ * import { tlsFailure } from "./tls.ts";
+ *
+ * tlsFailure(new Error("invalid peer certificate: UnknownIssuer"), "client");
+ * // { why: "its certificate is not signed by a trusted CA", hint: "--ca FILE trusts ..." }
+ * ```
  */
 export function tlsFailure(error: unknown, side: "client" | "server", name = "the server"): TlsFailure {
   const code = (error as { code?: string }).code ?? "";

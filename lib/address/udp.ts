@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { udpTransport } from "./udp.ts";
+ *
  * udpTransport.parse("127.0.0.1:5353"); // { scheme: "udp", host: "127.0.0.1", port: 5353, ... }
  * ```
  * @module
@@ -16,8 +18,11 @@ import type { Address, Transport } from "./types.ts";
 
 /** A UDP host and port. */
 export interface UdpAddress extends Address {
+  /** Always `udp`. */
   readonly scheme: "udp";
+  /** Host name or IP literal, without IPv6 brackets. */
   readonly host: string;
+  /** Port; 0 asks the OS for a free one when listening. */
   readonly port: number;
 }
 

@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { unixgramTransport } from "./unixgram.ts";
+ *
  * unixgramTransport.parse("/tmp/log.sock"); // { scheme: "unixgram", path: "/tmp/log.sock", ... }
  * ```
  * @module
@@ -17,7 +19,9 @@ import { connectError } from "./unix.ts";
 
 /** A Unix datagram socket path. */
 export interface UnixgramAddress extends Address {
+  /** Always `unixgram`. */
   readonly scheme: "unixgram";
+  /** The socket file's path. */
   readonly path: string;
 }
 

@@ -86,10 +86,12 @@ export class PcapWriter extends Recorder {
     return new PcapWriter(file, options);
   }
 
+  /** Does nothing: a pcap has no place for the meta line. */
   override meta(): void {
     // The pcap has no place for it: the server port already says what the protocol is.
   }
 
+  /** Connection `conn` opened: a synthetic three-way handshake. */
   override opened(conn: number, t: number = Date.now()): void {
     if (this.#streams.has(conn)) return;
     const stream = { c2s: CLIENT_ISN, s2c: SERVER_ISN };
@@ -101,6 +103,7 @@ export class PcapWriter extends Recorder {
     this.#packet(conn, "c2s", t, ACK, stream.c2s, stream.s2c);
   }
 
+  /** `bytes` sent in direction `dir`: PSH segments of at most 32 KiB, each acknowledged. */
   override data(conn: number, dir: DirectionLabel, bytes: Uint8Array, t: number = Date.now()): void {
     if (!this.#streams.has(conn)) this.opened(conn, t);
     const stream = this.#streams.get(conn)!;
@@ -113,6 +116,7 @@ export class PcapWriter extends Recorder {
     if (bytes.length) this.#packet(conn, back, t, ACK, stream[back], stream[dir]);
   }
 
+  /** Connection `conn` closed: a FIN from each side. */
   override closed(conn: number, t: number = Date.now()): void {
     const stream = this.#streams.get(conn);
     if (!stream) return;

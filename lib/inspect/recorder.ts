@@ -39,13 +39,17 @@ export interface RecordingMeta {
  * `--pcap`'s writer, or both ({@linkcode teeSinks}).
  */
 export interface RecordingSink {
+  /** Connection `conn` opened at `t` (epoch ms, now when absent). */
   opened(conn: number, t?: number): void;
   /** Bytes of a message (or read); read synchronously, so the caller may reuse them. */
   data(conn: number, dir: DirectionLabel, bytes: Uint8Array, t?: number): void;
+  /** Connection `conn` closed at `t`. */
   closed(conn: number, t?: number): void;
   /** True while the writer is behind: the traffic should wait for {@linkcode drained}. */
   readonly backlogged: boolean;
+  /** Resolves once the writer has caught up enough for the traffic to go on. */
   drained(): Promise<void>;
+  /** Write everything queued, then close the output. */
   close(): Promise<void>;
 }
 

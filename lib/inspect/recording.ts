@@ -19,10 +19,15 @@ import { RECORDING_VERSION, type RecordingMeta } from "./recorder.ts";
 
 /** One event of a recording. `data` is empty for open and close. */
 export interface RecordedEvent {
+  /** When it happened, in epoch milliseconds. */
   t: number;
+  /** Connection id, unique across the whole file (later runs' ids shifted). */
   conn: number;
+  /** What happened. */
   event: "open" | "data" | "close";
+  /** Which way the data went; only on data events. */
   dir?: DirectionLabel;
+  /** The bytes, decoded from base64. */
   data: Uint8Array;
 }
 
@@ -30,6 +35,7 @@ export interface RecordedEvent {
 export interface Recording {
   /** The first run's meta line; absent in recordings made before version 1. */
   meta?: RecordingMeta & { version: number };
+  /** Every event, in file order. */
   events: RecordedEvent[];
   /** Connection ids in order of first appearance. */
   connections: number[];

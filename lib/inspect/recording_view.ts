@@ -5,9 +5,19 @@
  *
  * @example
  * ```ts
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { asText, eventFormatter } from "./log_format.ts";
+ * import { parseRecording } from "./recording.ts";
  * import { recordingEvents } from "./recording_view.ts";
  *
- * for (const event of recordingEvents(recording, { framing, maxFrame, showMax: 1024 })) print(event);
+ * const recording = parseRecording(
+ *   '{"t":1,"conn":1,"event":"open"}\n{"t":2,"conn":1,"event":"data","dir":"c2s","data":"aGkKdGhlcmUK"}\n',
+ *   "t.jsonl",
+ * );
+ * const format = eventFormatter({ format: "auto", color: false });
+ * const options = { framing: parseFraming("lines"), maxFrame: 1 << 20, showMax: 1024 };
+ * for (const event of recordingEvents(recording, options)) console.log(asText(format(event)).trimEnd());
+ * // the open, "hi" and "there" as two messages, then a note that the recording ends there
  * ```
  * @module
  */
@@ -19,7 +29,9 @@ import { describe } from "../errors.ts";
 
 /** Options for {@linkcode recordingEvents}. */
 export interface RecordingViewOptions {
+  /** The framing to cut messages with: the recording's own, or another to view it under. */
   framing: Framing;
+  /** Largest message the framing's decoder accepts; past it, the view shows reads. */
   maxFrame: number;
   /** Bytes of each message shown. */
   showMax: number;

@@ -9,10 +9,36 @@
  * recorded gaps (divided by `speed`) are kept instead. At a connection's `close`, its
  * replies are awaited, then it is half-closed and its remaining answer read until EOF.
  *
- * @example
+ * @example A recorded exchange replayed against an echo server
  * ```ts
- * const result = await replay(await readRecording("t.jsonl"), { target, framing, ... });
- * result.differences.length === 0; // identical
+ * import { listen, parseAddress } from "../address/mod.ts";
+ * import { parseFraming } from "../framing/mod.ts";
+ * import { parseRecording } from "./recording.ts";
+ * import { formatDifference, replay } from "./replay.ts";
+ *
+ * const target = parseAddress(`unix:${await Deno.makeTempDir()}/echo.sock`);
+ * const listener = await listen(target);
+ * const echoing = (async () => {
+ *   const conn = await listener.accept();
+ *   const buffer = new Uint8Array(1024);
+ *   for (let n; (n = await conn.read(buffer)) !== null;) await conn.write(buffer.subarray(0, n));
+ *   conn.close();
+ * })();
+ * // "hi\n" sent, "hi\n" answered.
+ * const recording = parseRecording(
+ *   [
+ *     '{"t":1,"conn":1,"event":"open"}',
+ *     '{"t":2,"conn":1,"event":"data","dir":"c2s","data":"aGkK"}',
+ *     '{"t":3,"conn":1,"event":"data","dir":"s2c","data":"aGkK"}',
+ *     '{"t":4,"conn":1,"event":"close"}',
+ *   ].join("\n"),
+ *   "t.jsonl",
+ * );
+ * const result = await replay(recording, { target, framing: parseFraming("lines"), maxFrame: 1 << 20 });
+ * console.log(result.differences.length); // 0: the answer is the recorded one
+ * result.differences.forEach((difference) => console.log(formatDifference(difference, true).join("\n")));
+ * await echoing;
+ * listener.close();
  * ```
  * @module
  */
@@ -29,9 +55,11 @@ import type { RecordedEvent, Recording } from "./recording.ts";
 
 /** Options for {@linkcode replay}. */
 export interface ReplayOptions {
+  /** The address to replay the client side against. */
   target: Address;
   /** Messages are compared as messages of this framing; raw compares byte streams. */
   framing: Framing;
+  /** Largest message `framing` accepts when cutting the answers into messages. */
   maxFrame: number;
   /** Recorded connection ids to replay; all when absent. */
   conns?: readonly number[];
@@ -43,6 +71,7 @@ export interface ReplayOptions {
   speed?: number;
   /** Longest wait for a reply (and for EOF after the half-close), in ms. @default {2000} */
   timeout?: number;
+  /** Where progress and connection failures are reported. */
   log?: Log;
   /** How to reach the target. @default {connect} */
   connect?: (address: Address) => Promise<Connection>;
@@ -50,7 +79,9 @@ export interface ReplayOptions {
 
 /** One way the answer differed from the recording (the first per connection). */
 export interface Difference {
+  /** The recorded connection id. */
   conn: number;
+  /** `s2c` for an answer that differs; `c2s` for a {@linkcode Difference.note}. */
   dir: "c2s" | "s2c";
   /** 1-based message index under a framing; absent for raw, which gives `offset`. */
   index?: number;
@@ -58,6 +89,7 @@ export interface Difference {
   offset?: number;
   /** What was recorded / answered at that point; undefined when one side has nothing there. */
   recorded?: Uint8Array;
+  /** What the target answered at that point. */
   answered?: Uint8Array;
   /** Something that is not a content difference: the server closed early, a send failed. */
   note?: string;
@@ -65,9 +97,11 @@ export interface Difference {
 
 /** What {@linkcode replay} found. */
 export interface ReplayResult {
+  /** How many connections were replayed. */
   connections: number;
   /** Server messages recorded (reads under raw) for the connections replayed. */
   replies: number;
+  /** The first difference of each connection that had one; empty when all answers matched. */
   differences: Difference[];
   /** The recording with the replayed connections' server side as answered (`--update`). */
   updated: RecordedEvent[];
