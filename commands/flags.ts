@@ -3,6 +3,7 @@
  * @module
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
+import { parseDuration } from "../lib/duration.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import {
@@ -169,4 +170,40 @@ export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["t
     throw new UsageError("--cert and --key go together", "give both PEM files");
   }
   return { cert: await readPem("--cert", flags.cert), key: await readPem("--key", flags.key) };
+}
+
+/** `--wait`: retry connecting while the other side is not up yet. */
+export interface WaitFlags {
+  readonly wait?: string;
+}
+
+/** Stricli definition of `--wait`. */
+export const waitFlags = {
+  wait: {
+    kind: "parsed",
+    parse: String,
+    brief: "Retry while the socket is missing or refuses, up to DURATION",
+    placeholder: "DURATION",
+    optional: true,
+  },
+} as const;
+
+/** `--idle-timeout`: close after a stretch with no data in either direction. */
+export interface IdleTimeoutFlags {
+  readonly idleTimeout?: string;
+}
+
+/** Stricli definition of `--idle-timeout`; `brief` says what closes in that command. */
+export function idleTimeoutFlag(brief: string) {
+  return {
+    idleTimeout: { kind: "parsed", parse: String, brief, placeholder: "DURATION", optional: true },
+  } as const;
+}
+
+/** `--idle-timeout` in milliseconds, or undefined when not given. */
+export function idleTimeoutMs(flags: IdleTimeoutFlags): number | undefined {
+  if (flags.idleTimeout === undefined) return undefined;
+  const ms = parseDuration(flags.idleTimeout);
+  if (ms <= 0) throw new UsageError("--idle-timeout must be longer than 0", "write a duration such as 30s");
+  return ms;
 }

@@ -6,6 +6,9 @@ import { carriesMessages, connect, framingFor, isStandardStreams, parseAddress }
 import type { Address, Connection } from "../lib/address/types.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { IdleTimer } from "../lib/idle.ts";
+import { connectWithWait } from "../lib/retry.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe/pipe.ts";
@@ -19,12 +22,17 @@ import {
   type ConnectTlsFlags,
   connectTlsFlags,
   type FramingFlags,
+  idleTimeoutFlag,
+  idleTimeoutMs,
+  type IdleTimeoutFlags,
   stderrLog,
+  type WaitFlags,
+  waitFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
   readonly from?: string;
   readonly to?: string;
   readonly progress: boolean;
@@ -52,6 +60,8 @@ export const pipeFlags = {
     brief: "Show bytes and rate per direction on stderr (live on a terminal)",
     default: false,
   },
+  ...waitFlags,
+  ...idleTimeoutFlag("Exit 124 after DURATION with no data either way (like socat -T, nc -w)"),
 } as const;
 
 const te = new TextEncoder();
@@ -130,6 +140,9 @@ export async function pipeCommand(
     aReaderMayLeave: stdio,
   };
   const log = stderrLog(flags, io.stderr);
+  const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+  const idleMs = idleTimeoutMs(flags);
+  let idle: IdleTimer | undefined;
   const meter = new Meter([`${a.text} > ${b.text}`, `${b.text} > ${a.text}`]);
   const live = flags.progress && io.stderr.isTerminal();
 
@@ -141,10 +154,15 @@ export async function pipeCommand(
   try {
     const run = async () => {
       const tls = { ...await connectOptions(flags), log };
-      const left = await connect(a, tls);
+      let left = await connectWithWait(a, waitMs, tls);
       conns.push(left);
-      const right = await connect(b, tls);
+      let right = await connectWithWait(b, waitMs, tls);
       conns.push(right);
+      // The clock starts once both sides are up: --wait bounds the time before.
+      if (idleMs !== undefined) {
+        const timer = idle = new IdleTimer(idleMs, () => interrupt(timer.error.on(`${a.text} <-> ${b.text}`)));
+        [left, right] = [timer.watch(left), timer.watch(right)];
+      }
       log("verbose", `piping ${a.text} <-> ${b.text}`);
       if (live) progress = showProgress(meter, (text) => io.stderr.writeSync(te.encode(text)));
       await pipe(left, right, {
@@ -159,6 +177,7 @@ export async function pipeCommand(
     await Promise.race([run(), interrupted]);
   } finally {
     progress?.[Symbol.dispose]();
+    idle?.[Symbol.dispose]();
     if (flags.verbose || (flags.progress && !flags.quiet)) log("error", meter.summary());
     // Both at once: an exec: child is terminated and reaped while the other side closes.
     await Promise.all(conns.map((conn) => conn.close()));
