@@ -2,7 +2,7 @@
  * `ipcat pipe ADDR [ADDR2]`: bridge stdin/stdout (or two addresses) both ways.
  * @module
  */
-import { carriesMessages, connect, framingFor, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
+import { carriesMessages, framingFor, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -23,8 +23,8 @@ import {
   connectTlsFlags,
   type FramingFlags,
   idleTimeoutFlag,
-  idleTimeoutMs,
   type IdleTimeoutFlags,
+  idleTimeoutMs,
   stderrLog,
   type WaitFlags,
   waitFlags,
@@ -160,7 +160,10 @@ export async function pipeCommand(
       conns.push(right);
       // The clock starts once both sides are up: --wait bounds the time before.
       if (idleMs !== undefined) {
-        const timer = idle = new IdleTimer(idleMs, () => interrupt(timer.error.on(`${a.text} <-> ${b.text}`)));
+        const timer = idle = new IdleTimer(
+          idleMs,
+          () => interrupt(timer.error.on(`${a.text} <-> ${b.text}`)),
+        );
         [left, right] = [timer.watch(left), timer.watch(right)];
       }
       log("verbose", `piping ${a.text} <-> ${b.text}`);

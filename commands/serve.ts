@@ -28,8 +28,8 @@ import {
   type CommonFlags,
   type FramingFlags,
   idleTimeoutFlag,
-  idleTimeoutMs,
   type IdleTimeoutFlags,
+  idleTimeoutMs,
   listenTls,
   type ListenTlsFlags,
   listenTlsFlags,
@@ -45,7 +45,7 @@ export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, I
   readonly forward?: string;
   readonly from?: string;
   readonly to?: string;
-  readonly once: boolean;
+  readonly once?: boolean;
   readonly handle?: string;
   readonly exec?: string;
   readonly broadcast: boolean;
