@@ -135,7 +135,7 @@ export const serveFlags = {
   once: {
     kind: "boolean",
     brief: "Accept one connection; exit when it is done (like nc -l)",
-    default: false,
+    optional: true,
     withNegated: false,
   },
   ...idleTimeoutFlag("Close a connection after DURATION with no data either way"),
