@@ -19,8 +19,13 @@ import {
 import { connectTo, readToEnd, writeText } from "./_proc.ts";
 
 Deno.test("timeouts: send --idle-timeout against a server that never answers exits 124", async () => {
+  // A sink never replies; --keep-open waits for a reply instead of half-closing.
   await using sink = await startServe(["tcp:127.0.0.1:0"]);
-  const got = await within(ipcat(["send", "--idle-timeout", "300ms", sink.address, "hi"]), 10_000, "send");
+  const got = await within(
+    ipcat(["send", "--keep-open", "--idle-timeout", "300ms", sink.address, "hi"]),
+    10_000,
+    "send",
+  );
   assert.equal(got.code, 124, got.stderr);
   assert.match(
     got.stderr,
@@ -29,12 +34,10 @@ Deno.test("timeouts: send --idle-timeout against a server that never answers exi
 });
 
 Deno.test("timeouts: send --idle-timeout restarts on every reply: a slow steady server is not cut", async () => {
-  // A reply every 100 ms for 0.8 s, under a 400 ms idle timeout.
+  // A chunk every 100 ms for 0.8 s, under a 400 ms idle timeout.
   await using server = await startServe([
-    "--handle",
+    "--exec",
     "sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.1; done'",
-    "-f",
-    "raw",
     "tcp:127.0.0.1:0",
   ]);
   const got = await within(
@@ -144,15 +147,9 @@ Deno.test("timeouts: serve --forward --idle-timeout closes both sides of a silen
 Deno.test("timeouts: serve --once -f raw > file exits after its first client, like nc -l", async () => {
   await using dir = await tempDir();
   const out = `${dir.path}/out.bin`;
-  const file = await Deno.open(out, { write: true, create: true });
-  const child = new Deno.Command(IPCAT, {
-    args: ["serve", "--once", "-f", "raw", `unix:${dir.path}/once.sock`],
-    stdout: file.writable ? "piped" : "piped",
-    stderr: "piped",
-  }).spawn();
-  file.close();
+  const child = spawn(IPCAT, ["serve", "--once", "-f", "raw", `unix:${dir.path}/once.sock`]);
   const stderr = new LineCollector(child.stderr);
-  const stdout = child.stdout.pipeTo((await Deno.open(out, { write: true })).writable);
+  const stdout = child.stdout.pipeTo((await Deno.open(out, { write: true, create: true })).writable);
   await stderr.waitFor(/listening on /);
   const sent = have("nc")
     ? await run("nc", ["-N", "-U", `${dir.path}/once.sock`], { stdin: "first client\n" })
