@@ -62,7 +62,7 @@ Deno.test("timeouts: pipe --wait retries until the server appears", async () => 
   const sock = `unix:${dir.path}/late.sock`;
   const piping = ipcat(["pipe", "--wait", "10s", sock], { stdin: "late\n" });
   // The server starts after the pipe: the pipe is retrying by then, or connects first try.
-  await using server = await startServe(["--echo", sock]);
+  await using _server = await startServe(["--echo", sock]);
   const got = await within(piping, 15_000, "pipe --wait");
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.stdout, "late\n");
@@ -75,10 +75,24 @@ Deno.test("timeouts: inspect --wait (session and proxy target) retries until the
   await using dir = await tempDir();
   const sock = `unix:${dir.path}/late.sock`;
   const session = ipcat(["inspect", "--wait", "10s", sock], { stdin: "ping\n" });
-  await using server = await startServe(["--echo", sock]);
+  await using _server = await startServe(["--echo", sock]);
   const got = await within(session, 15_000, "inspect --wait");
   assert.equal(got.code, 0, got.stderr);
   assert.match(got.stdout, /ping/);
+  // The proxy's target appears only after the client connected through the proxy.
+  const target = `unix:${dir.path}/later.sock`;
+  await using proxy = await startListening(IPCAT, [
+    "inspect",
+    `unix:${dir.path}/p.sock`,
+    "--target",
+    target,
+    "--wait",
+    "10s",
+  ]);
+  const client = ipcat(["send", `unix:${dir.path}/p.sock`, "through"]);
+  await using _target = await startServe(["--echo", target]);
+  assert.equal((await within(client, 15_000, "send through inspect --wait")).stdout, "through\n");
+  assert.equal((await proxy.stop("SIGTERM")).code, 0);
   const none = await ipcat(["inspect", "--wait", "200ms", `unix:${dir.path}/never.sock`]);
   assert.equal(none.code, 69);
   assert.match(none.stderr, /still after waiting 200 ms/);
