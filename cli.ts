@@ -96,11 +96,13 @@ const serveCommand = () =>
       fullDescription: `Listen on ADDR and print every message received to stdout (default),
 or run one mode: --echo replies with each message; --handle CMD runs CMD per message (message
 on stdin, stdout is the reply); --exec CMD runs CMD per connection on its raw bytes (like
-nc -e); --broadcast relays each message to every other client. CMD is split like a shell
-would, never run through one: write sh -c '...' for shell syntax.
+nc -e); --broadcast relays each message to every other client; --forward TARGET relays
+each connection to its own new connection to TARGET (like socat ...,fork). CMD is split
+like a shell would, never run through one: write sh -c '...' for shell syntax.
 
-Prints "listening on ADDR" on stderr once it accepts connections. Stops on SIGINT/SIGTERM
-or after --count messages, removing the socket file it created.
+Prints "listening on ADDR" on stderr once it accepts connections. Stops on SIGINT/SIGTERM,
+after --count messages (--forward: connections) or, with --once, after its first
+connection, removing the socket file it created.
 
 Examples:
   ipcat serve /tmp/app.sock                      print each line received
@@ -109,7 +111,9 @@ Examples:
   ipcat serve --handle 'tr a-z A-Z' /tmp/up.sock     an RPC service: one process per message
   ipcat serve --handle "sh -c 'wc -c'" --jobs 4 tcp:9000
   ipcat serve --exec 'sh -i' /tmp/shell.sock     a shell per connection (inetd-style)
-  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock${
+  ipcat serve --broadcast /tmp/chat.sock         a chat hub: ipcat pipe /tmp/chat.sock
+  ipcat serve --forward tcp:127.0.0.1:8000 /tmp/http.sock   curl --unix-socket to a TCP server
+  ipcat serve --once -f raw tcp:9200 > file      receive one client's bytes, like nc -l${
         addressesHelp(canListen)
       }`,
     },

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
+import { parseDuration } from "../lib/duration.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import {
@@ -58,6 +59,7 @@ const FLAG_GROUPS: Record<string, string> = {
   handle: "Modes (default: print each message)",
   exec: "Modes (default: print each message)",
   broadcast: "Modes (default: print each message)",
+  forward: "Modes (default: print each message)",
   jobs: "--handle options",
   handleTimeout: "--handle options",
   queue: "--broadcast options",
@@ -68,6 +70,8 @@ const FLAG_GROUPS: Record<string, string> = {
   format: "Log options",
   record: "Log options",
   showMax: "Log options",
+  pcap: "Log options",
+  pcapPort: "Log options",
 };
 
 /** The help heading of flag `name` (its internal, camelCase name). */
@@ -334,4 +338,42 @@ export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["t
     throw new UsageError("--client-ca needs --cert and --key", "the server proves itself first");
   }
   return { ...tls, clientCa: [await readPem("--client-ca", flags.clientCa)] };
+}
+
+/** `--wait`: retry connecting while the other side is not up yet. */
+export interface WaitFlags {
+  /** `--wait`: how long to keep retrying a missing or refusing socket. */
+  readonly wait?: string;
+}
+
+/** Stricli definition of `--wait`. */
+export const waitFlags = {
+  wait: {
+    kind: "parsed",
+    parse: String,
+    brief: "Retry while the socket is missing or refuses, up to DURATION",
+    placeholder: "DURATION",
+    optional: true,
+  },
+} as const;
+
+/** `--idle-timeout`: close after a stretch with no data in either direction. */
+export interface IdleTimeoutFlags {
+  /** `--idle-timeout`: how long with no data either way before closing. */
+  readonly idleTimeout?: string;
+}
+
+/** Stricli definition of `--idle-timeout`; `brief` says what closes in that command. */
+export function idleTimeoutFlag(brief: string) {
+  return {
+    idleTimeout: { kind: "parsed", parse: String, brief, placeholder: "DURATION", optional: true },
+  } as const;
+}
+
+/** `--idle-timeout` in milliseconds, or undefined when not given. */
+export function idleTimeoutMs(flags: IdleTimeoutFlags): number | undefined {
+  if (flags.idleTimeout === undefined) return undefined;
+  const ms = parseDuration(flags.idleTimeout);
+  if (ms <= 0) throw new UsageError("--idle-timeout must be longer than 0", "write a duration such as 30s");
+  return ms;
 }

@@ -3,7 +3,9 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { connect, listen, parseAddress } from "../lib/address/mod.ts";
+import { listen, parseAddress } from "../lib/address/mod.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { connectWithWait } from "../lib/retry.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
 import { bytesToShow, type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { describe, UsageError } from "../lib/errors.ts";
@@ -30,15 +32,21 @@ import {
   type ConnectTlsFlags,
   connectTlsFlags,
   type FramingFlags,
+  idleTimeoutFlag,
+  type IdleTimeoutFlags,
+  idleTimeoutMs,
   parseBytes,
   parseCount,
   stderrLog,
+  type WaitFlags,
+  waitFlags,
 } from "./flags.ts";
 import { connFlag, pcapPortFlag, pcapPortFor } from "./replay.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
-export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface InspectFlags
+  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
   /** `--target`: proxy mode, forwarding each connection to this address. */
   readonly target?: string;
   /** `--intercept`: the live socket path to take over for the run. */
@@ -131,10 +139,16 @@ export const inspectFlags = {
     placeholder: "BYTES",
     default: "1k",
   },
+  ...waitFlags,
+  ...idleTimeoutFlag("Proxy: close a connection (both sides) after DURATION with no data either way"),
 } as const;
 
 const te = new TextEncoder();
 const td = new TextDecoder();
+
+function waitMs(flags: WaitFlags): number {
+  return flags.wait === undefined ? 0 : parseDuration(flags.wait);
+}
 
 function parseViewFormat(text: string): ViewFormat {
   if ((VIEW_FORMATS as readonly string[]).includes(text)) return text as ViewFormat;
@@ -157,9 +171,12 @@ async function session(
       "ipcat inspect ADDR (session), ipcat inspect LISTEN --target ADDR (proxy), or --intercept PATH",
     );
   }
-  if (flags.record !== undefined || flags.count !== undefined || flags.pcap !== undefined) {
+  if (
+    flags.record !== undefined || flags.count !== undefined || flags.pcap !== undefined ||
+    flags.idleTimeout !== undefined
+  ) {
     throw new UsageError(
-      "--record, --pcap and --count work with the proxy",
+      "--record, --pcap, --count and --idle-timeout work with the proxy",
       "add --target ADDR or use --intercept PATH",
     );
   }
@@ -170,6 +187,7 @@ async function session(
   using session = await startSession({
     target: parseAddress(address),
     connectOptions: await connectOptions(flags),
+    waitMs: waitMs(flags),
     stdin: io.stdin,
     stdout: io.stdout,
     log,
@@ -313,10 +331,12 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
     events: (event) => queue.push(event),
     recorder,
     count: flags.count,
+    idleTimeout: idleTimeoutMs(flags),
     log,
     listening,
     beforeStop: () => interception?.restore(),
-    connect: (address) => interception ? interception.connect() : connect(address, tls),
+    connect: (address) =>
+      interception ? interception.connect() : connectWithWait(address, waitMs(flags), tls),
   });
   using signals = trapSignals(() => proxy.stop());
   io.stderr.writeSync(te.encode(`listening on ${listening}\n`));

@@ -2,10 +2,13 @@
  * `ipcat pipe ADDR [ADDR2]`: bridge stdin/stdout (or two addresses) both ways.
  * @module
  */
-import { carriesMessages, connect, framingFor, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
+import { carriesMessages, framingFor, isStandardStreams, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Connection } from "../lib/address/types.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { UsageError } from "../lib/errors.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { IdleTimer } from "../lib/idle.ts";
+import { connectWithWait } from "../lib/retry.ts";
 import { parseFraming } from "../lib/framing/mod.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { pipe } from "../lib/pipe/pipe.ts";
@@ -19,12 +22,17 @@ import {
   type ConnectTlsFlags,
   connectTlsFlags,
   type FramingFlags,
+  idleTimeoutFlag,
+  type IdleTimeoutFlags,
+  idleTimeoutMs,
   stderrLog,
+  type WaitFlags,
+  waitFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
   /** `--from`: framing of the first side; default raw. */
   readonly from?: string;
   /** `--to`: framing of the second side; default raw. */
@@ -55,6 +63,8 @@ export const pipeFlags = {
     brief: "Show bytes and rate per direction on stderr (live on a terminal)",
     default: false,
   },
+  ...waitFlags,
+  ...idleTimeoutFlag("Exit 124 after DURATION with no data either way (like socat -T, nc -w)"),
 } as const;
 
 const te = new TextEncoder();
@@ -133,6 +143,9 @@ export async function pipeCommand(
     aReaderMayLeave: stdio,
   };
   const log = stderrLog(flags, io.stderr);
+  const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+  const idleMs = idleTimeoutMs(flags);
+  let idle: IdleTimer | undefined;
   const meter = new Meter([`${a.text} > ${b.text}`, `${b.text} > ${a.text}`]);
   const live = flags.progress && io.stderr.isTerminal();
 
@@ -144,10 +157,18 @@ export async function pipeCommand(
   try {
     const run = async () => {
       const tls = { ...await connectOptions(flags), log };
-      const left = await connect(a, tls);
+      let left = await connectWithWait(a, waitMs, tls);
       conns.push(left);
-      const right = await connect(b, tls);
+      let right = await connectWithWait(b, waitMs, tls);
       conns.push(right);
+      // The clock starts once both sides are up: --wait bounds the time before.
+      if (idleMs !== undefined) {
+        const timer = idle = new IdleTimer(
+          idleMs,
+          () => interrupt(timer.error.on(`${a.text} <-> ${b.text}`)),
+        );
+        [left, right] = [timer.watch(left), timer.watch(right)];
+      }
       log("verbose", `piping ${a.text} <-> ${b.text}`);
       if (live) progress = showProgress(meter, (text) => io.stderr.writeSync(te.encode(text)));
       await pipe(left, right, {
@@ -162,6 +183,7 @@ export async function pipeCommand(
     await Promise.race([run(), interrupted]);
   } finally {
     progress?.[Symbol.dispose]();
+    idle?.[Symbol.dispose]();
     if (flags.verbose || (flags.progress && !flags.quiet)) log("error", meter.summary());
     // Both at once: an exec: child is terminated and reaped while the other side closes.
     await Promise.all(conns.map((conn) => conn.close()));

@@ -10,7 +10,8 @@ import { TimeoutError } from "../lib/errors.ts";
 import { exchange, type ExchangeTotals } from "../lib/send/exchange.ts";
 import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import { writeAllSync } from "../lib/messages.ts";
-import { connectWithWait } from "../lib/send/retry.ts";
+import { IdleTimer } from "../lib/idle.ts";
+import { connectWithWait } from "../lib/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import { stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
@@ -19,14 +20,19 @@ import {
   type ConnectTlsFlags,
   connectTlsFlags,
   type FramingFlags,
+  idleTimeoutFlag,
+  type IdleTimeoutFlags,
+  idleTimeoutMs,
   parseCount,
   stderrLog,
+  type WaitFlags,
+  waitFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
-export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
   /** `--keep-open`: do not half-close; stop after one reply per message sent. */
   readonly keepOpen: boolean;
   /** `--replies`: stop after this many replies. */
@@ -35,8 +41,6 @@ export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
   readonly noReply: boolean;
   /** `--timeout`: bound on the whole exchange, as a duration (`5s`). */
   readonly timeout?: string;
-  /** `--wait`: keep retrying a missing or refusing socket this long. */
-  readonly wait?: string;
 }
 
 /** Stricli definitions of the `send`-only flags. */
@@ -62,13 +66,8 @@ export const sendFlags = {
     placeholder: "DURATION",
     optional: true,
   },
-  wait: {
-    kind: "parsed",
-    parse: String,
-    brief: "Retry while the socket is missing or refuses, up to DURATION",
-    placeholder: "DURATION",
-    optional: true,
-  },
+  ...waitFlags,
+  ...idleTimeoutFlag("Exit 124 after DURATION with no data either way (like socat -T, nc -w)"),
 } as const;
 
 /** How long `send` waits for replies from a datagram address when `--timeout` is not given. */
@@ -122,6 +121,7 @@ export async function send(
   const timeout = flags.timeout ?? (datagrams ? DATAGRAM_REPLY_TIMEOUT : undefined);
   const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+  const idleMs = idleTimeoutMs(flags);
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
   const batches = fromStdin
@@ -146,11 +146,17 @@ export async function send(
       timeoutMs,
     );
   }
+  let idle: IdleTimer | undefined;
   // Any stop signal ends the exchange: the connection is closed, the replies printed so far stay.
   using _signals = trapSignals((signal) => stop(interruption(signal)));
   try {
     const run = async () => {
       conn = await connectWithWait(address, waitMs, await connectOptions(flags, stderrLog(flags, io.stderr)));
+      // The clock starts once connected: --wait bounds the time before.
+      if (idleMs !== undefined) {
+        const timer = idle = new IdleTimer(idleMs, () => stop(timer.error.on(address.text)));
+        conn = timer.watch(conn);
+      }
       const totals = await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,
@@ -178,6 +184,7 @@ export async function send(
   } finally {
     // Touching clearTimeout at all loads Deno's Node timers (~10 ms): only when used.
     if (timer !== undefined) clearTimeout(timer);
+    idle?.[Symbol.dispose]();
     conn?.close();
   }
   return 0;

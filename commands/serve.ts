@@ -2,7 +2,8 @@
  * `ipcat serve ADDR`: listen; print, echo, handle or relay each message.
  * @module
  */
-import { framingFor, listen, parseAddress } from "../lib/address/mod.ts";
+import { carriesMessages, framingFor, listen, parseAddress } from "../lib/address/mod.ts";
+import type { Address } from "../lib/address/types.ts";
 import {
   BroadcastHub,
   DEFAULT_QUEUE,
@@ -20,10 +21,15 @@ import { HandlerService } from "../lib/serve/handle.ts";
 import { parseProgram } from "../lib/process/command_line.ts";
 import { Server, type Session } from "../lib/serve/server.ts";
 import { Sink } from "../lib/serve/sink.ts";
+import { forwardSession } from "../lib/serve/forward.ts";
+import type { Framing } from "../lib/framing/types.ts";
 import { trapSignals } from "../lib/signals.ts";
 import {
   type CommonFlags,
   type FramingFlags,
+  idleTimeoutFlag,
+  type IdleTimeoutFlags,
+  idleTimeoutMs,
   listenTls,
   type ListenTlsFlags,
   listenTlsFlags,
@@ -34,9 +40,17 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags {
   /** `--echo`: reply to each message with itself. */
   readonly echo: boolean;
+  /** `--forward`: relay each connection to this address. */
+  readonly forward?: string;
+  /** `--from`: framing of the client side under `--forward`. */
+  readonly from?: string;
+  /** `--to`: framing of the target side under `--forward`. */
+  readonly to?: string;
+  /** `--once`: serve one connection, then exit. */
+  readonly once?: boolean;
   /** `--handle`: command run per message, its stdout the reply. */
   readonly handle?: string;
   /** `--exec`: command run per connection, bridged to its raw bytes. */
@@ -78,6 +92,27 @@ export const serveFlags = {
     optional: true,
   },
   broadcast: { kind: "boolean", brief: "Relay each message to every other client", default: false },
+  forward: {
+    kind: "parsed",
+    parse: String,
+    brief: "Relay each connection to its own new connection to TARGET (like socat ...,fork)",
+    placeholder: "TARGET",
+    optional: true,
+  },
+  from: {
+    kind: "parsed",
+    parse: String,
+    brief: "--forward: framing of the clients' side (default raw)",
+    placeholder: "NAME",
+    optional: true,
+  },
+  to: {
+    kind: "parsed",
+    parse: String,
+    brief: "--forward: framing of TARGET's side (default raw)",
+    placeholder: "NAME",
+    optional: true,
+  },
   jobs: {
     kind: "parsed",
     parse: parseCount,
@@ -108,10 +143,17 @@ export const serveFlags = {
   count: {
     kind: "parsed",
     parse: parseCount,
-    brief: "Exit after N messages",
+    brief: "Exit after N messages (--forward: N connections)",
     placeholder: "N",
     optional: true,
   },
+  once: {
+    kind: "boolean",
+    brief: "Accept one connection; exit when it is done (like nc -l)",
+    optional: true,
+    withNegated: false,
+  },
+  ...idleTimeoutFlag("Close a connection after DURATION with no data either way"),
   maxConnections: {
     kind: "parsed",
     parse: parseCount,
@@ -158,8 +200,9 @@ function parseMode(text: string): number {
 }
 
 /** The one mode chosen; a usage error when several are. */
-function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" | "broadcast" {
+function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" | "broadcast" | "forward" {
   const chosen = [
+    flags.forward !== undefined && "--forward",
     flags.echo && "--echo",
     flags.handle !== undefined && "--handle",
     flags.exec !== undefined && "--exec",
@@ -175,6 +218,11 @@ function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" 
   only("--handle-timeout", flags.handleTimeout !== undefined, "--handle");
   only("--queue", flags.queue !== undefined, "--broadcast");
   only("--slow", flags.slow !== undefined, "--broadcast");
+  only("--from", flags.from !== undefined, "--forward");
+  only("--to", flags.to !== undefined, "--forward");
+  if (chosen[0] === "--forward" && flags.encoding !== "text") {
+    throw new UsageError(`-e ${flags.encoding} does not apply to --forward`, "nothing is printed; drop -e");
+  }
   if (chosen[0] === "--exec" && flags.count !== undefined) {
     throw new UsageError("--count counts messages; --exec passes raw bytes and has none");
   }
@@ -200,9 +248,24 @@ function connectionLimit(
   };
 }
 
+/**
+ * `--forward`'s framing on each side, as `pipe` picks them: `--from`/`--to`, else `-f`, else
+ * raw; a message transport's own framing on its side.
+ */
+function forwardFramings(flags: ServeFlags, listening: Address, target: Address): [Framing?, Framing?] {
+  const side = (address: Address, own: string | undefined, flag: string) => {
+    const name = own ?? flags.framing;
+    const chosen = name === undefined ? undefined : parseFraming(name);
+    if (!carriesMessages(address)) return chosen;
+    return framingFor(address, { framing: chosen!, given: own !== undefined, flag });
+  };
+  return [side(listening, flags.from, "--from"), side(target, flags.to, "--to")];
+}
+
 /** Run `serve`; resolves to the exit code. */
 export async function serve(io: Stdio, flags: ServeFlags, addressText: string): Promise<number> {
   const address = parseAddress(addressText);
+  const target = flags.forward === undefined ? undefined : parseAddress(flags.forward);
   const framing = framingFor(address, {
     framing: parseFraming(flags.framing ?? DEFAULT_FRAMING),
     given: flags.framing !== undefined,
@@ -219,11 +282,17 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     ? parseProgram(flags.exec)
     : [];
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
+  const idleTimeout = idleTimeoutMs(flags);
+  const [forwardFrom, forwardTo] = target ? forwardFramings(flags, address, target) : [];
+  // --forward has no messages to count unless it re-frames: --count counts its connections.
+  const connections = flags.once ? 1 : serveMode === "forward" ? flags.count : undefined;
 
   const listener = await listen(address, { mode, tls: await listenTls(flags), log });
   const server = new Server(listener, {
     log,
-    count: flags.count,
+    count: serveMode === "forward" ? undefined : flags.count,
+    connections,
+    idleTimeout,
     ...connectionLimit(flags, serveMode),
     beforeAccept: (stopping): Promise<void> => handlers?.descriptorsReady(stopping) ?? Promise.resolve(),
   });
@@ -267,7 +336,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
   const handle = (session: Session) =>
     handleMode(session).catch((error) => {
       // Bad framing from a client: name it, and the framing its bytes look like.
-      throw error instanceof FrameError
+      // (--forward's pipe names the side and its flag itself.)
+      throw error instanceof FrameError && !target
         ? frameErrorFrom(error, session.conn.peer, framing.name, "-f", "the client")
         : error;
     });
@@ -275,6 +345,15 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     if (handlers) return await handlers.serve(session);
     if (hub) return await hub.join(session);
     if (serveMode === "exec") return await execSession(session, { argv, log });
+    if (target) {
+      return await forwardSession(session, {
+        target,
+        log,
+        from: forwardFrom,
+        to: forwardTo,
+        maxFrame: flags.maxFrame,
+      });
+    }
     return await sink.serve(session);
   };
   try {

@@ -43,6 +43,7 @@ import type { Address, Connection, Listener } from "../address/types.ts";
 import { bytesToShow } from "../encoding.ts";
 import type { Framing } from "../framing/types.ts";
 import { relay } from "../pipe/relay.ts";
+import { IdleTimeoutError } from "../idle.ts";
 import { describe } from "../errors.ts";
 import type { LogLevel } from "../log.ts";
 import { Server, type Session } from "../serve/server.ts";
@@ -66,6 +67,8 @@ export interface ProxyOptions {
   recorder?: RecordingSink;
   /** Accept this many connections, then stop accepting and exit once they are done. */
   count?: number;
+  /** Close a proxied connection (both sides) after this many ms with no data either way. */
+  idleTimeout?: number;
   /** Diagnostics for stderr. */
   log: (level: LogLevel, line: string) => void;
   /** Called just before the proxy stops accepting (intercept puts the socket back here). */
@@ -156,7 +159,7 @@ export class InspectProxy {
   /** Proxy the connections `listener` accepts; nothing happens until {@linkcode InspectProxy.run}. */
   constructor(listener: Listener, options: ProxyOptions) {
     this.#options = options;
-    this.#server = new Server(listener, { log: options.log });
+    this.#server = new Server(listener, { log: options.log, idleTimeout: options.idleTimeout });
   }
 
   /** Accept and relay until stopped; resolves once every connection has ended. */
@@ -198,7 +201,7 @@ export class InspectProxy {
         if (count !== undefined && id >= count) {
           connecting.finally(() => this.stopAccepting()).catch(() => {});
         }
-        upstream = await connecting;
+        upstream = session.watch(await connecting);
       } catch (error) {
         events({
           kind: "open",
@@ -253,7 +256,11 @@ export class InspectProxy {
     };
     let first: string | undefined;
     const ended = (who: string) => (error?: unknown) => {
-      first ??= error === undefined ? `${who} closed first` : `${who} ${describe(error)}`;
+      first ??= error === undefined
+        ? `${who} closed first`
+        : error instanceof IdleTimeoutError
+        ? `closed by ipcat: ${error.message} (--idle-timeout)`
+        : `${who} ${describe(error)}`;
     };
     const hold = () => recorder?.backlogged ? recorder.drained() : undefined;
     const a = new WatchedConnection(client, hold, ended("client"));

@@ -33,7 +33,7 @@
  * ```
  * @module
  */
-import { connect } from "../address/mod.ts";
+import { connectWithWait } from "../retry.ts";
 import type { Address, Connection, ConnectOptions } from "../address/types.ts";
 import type { Log } from "../log.ts";
 import { bytesToShow } from "../encoding.ts";
@@ -168,6 +168,8 @@ export interface StartSessionOptions extends Omit<SessionOptions, "conn" | "inpu
   target: Address;
   /** TLS trust and exit logging for the connection. */
   connectOptions?: ConnectOptions;
+  /** `--wait`: retry connecting for this many ms while `target` is missing or refuses. */
+  waitMs?: number;
   /** Typed lines come from here; a terminal gets a line editor in raw mode. */
   stdin: ByteReader & { isTerminal(): boolean; setRaw(raw: boolean): void };
   /** Messages are shown here, above the line being typed. */
@@ -190,7 +192,7 @@ const te = new TextEncoder();
  */
 export async function startSession(options: StartSessionOptions): Promise<RunningSession> {
   const { target, stdin, stdout, log, maxFrame } = options;
-  const conn = await connect(target, options.connectOptions);
+  const conn = await connectWithWait(target, options.waitMs, options.connectOptions);
   const write = (text: string) => writeAllSync(stdout, te.encode(text));
   const tty = stdin.isTerminal() && stdout.isTerminal();
   const input = tty

@@ -25,6 +25,7 @@
 import type { Connection, Listener } from "../address/types.ts";
 import { ShortageBackoff } from "./_shortage.ts";
 import { describe, isPeerGone } from "../errors.ts";
+import { formatMs, IdleTimer } from "../idle.ts";
 import type { Log } from "../log.ts";
 
 /** One accepted connection and its bookkeeping. */
@@ -37,6 +38,13 @@ export interface Session {
   readonly stopping: AbortSignal;
   /** True while a batch is being answered; idle connections are closed at once on stop. */
   busy: boolean;
+  /**
+   * Another connection that belongs to this session (a forwarded target): under
+   * `--idle-timeout` its traffic keeps the session alive and it is closed with it.
+   */
+  watch(conn: Connection): Connection;
+  /** Appended to the `conn N: closed` log line, e.g. byte totals. */
+  closeNote?: string;
 }
 
 /** Options for {@linkcode Server}. */
@@ -47,6 +55,13 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Stop after this many messages. */
   count?: number;
+  /**
+   * Accept this many connections, then stop listening and resolve once they are done
+   * (`--once` is 1). Unlike a stop, the connections in flight are not cut short.
+   */
+  connections?: number;
+  /** Close a connection after this many ms with no data either way (`--idle-timeout`). */
+  idleTimeout?: number;
   /** Awaited before each accept: a mode that needs descriptors of its own keeps some free. */
   beforeAccept?: (stopping: AbortSignal) => Promise<void>;
   /** Logged once the limit is reached. @default {"--max-connections N reached; new connections wait"} */
@@ -62,6 +77,7 @@ export class Server {
   #nextId = 1;
   #counted = 0;
   #slotFreed: (() => void) | null = null;
+  #lastAccepted = false;
 
   /** Serve `listener` (owned from now on: {@linkcode Server.stop} closes it). */
   constructor(listener: Listener, options: ServerOptions) {
@@ -98,7 +114,7 @@ export class Server {
 
   /** Accept until stopped; resolves once every connection's handler has returned. */
   async run(handle: (session: Session) => Promise<void>): Promise<void> {
-    const { log, maxConnections } = this.#options;
+    const { log, maxConnections, connections, idleTimeout } = this.#options;
     const running = new Set<Promise<void>>();
     let waitingLogged = false;
     // Out of descriptors, the pending clients wait in the backlog; connections already open
@@ -137,11 +153,27 @@ export class Server {
         continue;
       }
       if (conn === undefined) break;
-      const session: Session = { id: this.#nextId++, conn, stopping: this.#stop.signal, busy: false };
+      const id = this.#nextId++;
+      const idle = idleTimeout === undefined ? undefined : new IdleTimer(idleTimeout);
+      const session: Session = {
+        id,
+        conn: idle ? idle.watch(conn) : conn,
+        stopping: this.#stop.signal,
+        busy: false,
+        watch: (other) => idle ? idle.watch(other) : other,
+      };
       this.#sessions.add(session);
       log("verbose", `conn ${session.id}: open from ${conn.peer}`);
+      // The last connection --once/--connections allows: stop listening (the socket file
+      // goes), and end once it is done.
+      if (connections !== undefined && id >= connections) {
+        this.#listener.close();
+        this.#lastAccepted = true;
+      }
       const done = handle(session)
         .catch((error) => {
+          // Whatever the mode was waiting on when the clock ran out, the end is the timeout.
+          if (idle?.expired) return;
           // A peer leaving is its right: information, not an error.
           if (isPeerGone(error)) log("verbose", `conn ${session.id}: client went away (${plain(error)})`);
           // stop() closed this idle connection under its pending read: the stop ended it.
@@ -149,13 +181,17 @@ export class Server {
           else log("error", `conn ${session.id}: ${describe(error)}`);
         })
         .finally(() => {
+          idle?.[Symbol.dispose]();
           session.conn.close();
           this.#sessions.delete(session);
           running.delete(done);
-          log("verbose", `conn ${session.id}: closed`);
+          const why = idle?.expired ? ` after ${formatMs(idleTimeout!)} with no data (--idle-timeout)` : "";
+          const note = session.closeNote ? `; ${session.closeNote}` : "";
+          log("verbose", `conn ${session.id}: closed${why}${note}`);
           this.#slotFreed?.();
         });
       running.add(done);
+      if (this.#lastAccepted) break;
     }
     await Promise.all(running);
   }

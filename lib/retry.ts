@@ -1,10 +1,10 @@
 /**
- * `send --wait`: connecting to a server that may not be up yet.
+ * `--wait` (send, pipe, inspect): connecting to a server that may not be up yet.
  *
  * @example
  * ```ts
- * import { parseAddress } from "../address/mod.ts";
- * import { UnavailableError } from "../errors.ts";
+ * import { parseAddress } from "./address/mod.ts";
+ * import { UnavailableError } from "./errors.ts";
  * import { connectWithWait } from "./retry.ts";
  *
  * const address = parseAddress(`unix:${await Deno.makeTempDir()}/nobody.sock`);
@@ -16,9 +16,9 @@
  * ```
  * @module
  */
-import type { Address, Connection, ConnectOptions } from "../address/types.ts";
-import { connect } from "../address/mod.ts";
-import { UnavailableError } from "../errors.ts";
+import type { Address, Connection, ConnectOptions } from "./address/types.ts";
+import { connect } from "./address/mod.ts";
+import { UnavailableError } from "./errors.ts";
 
 /** How often `--wait` retries. */
 const RETRY_MS = 25;
