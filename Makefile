@@ -107,8 +107,8 @@ test: bin/ipcat
 	$(DENO) lint
 	$(DENO) check cli.ts lib commands tests
 	$(DENO) doc --lint $(DOCUMENTED)
-	NO_COLOR=1 $(DENO) test --doc --allow-all --frozen --trace-leaks $(filter-out cli.ts,$(DOCUMENTED))
-	NO_COLOR=1 $(DENO) test --allow-all --frozen --trace-leaks lib tests
+	NO_COLOR=1 $(DENO) test --doc --unstable-net --allow-all --frozen --trace-leaks $(filter-out cli.ts,$(DOCUMENTED))
+	NO_COLOR=1 $(DENO) test --unstable-net --allow-all --frozen --trace-leaks lib tests
 
 # Long forms of the fuzz and fault suites (make test runs their short forms).
 SECONDS ?= 60
