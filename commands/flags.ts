@@ -125,6 +125,22 @@ export const connectTlsFlags = {
   },
 } as const;
 
+/** Flags of commands that may open a message broker (`nats:`). */
+export interface BrokerFlags {
+  readonly creds?: string;
+}
+
+/** Stricli definition of `--creds`. */
+export const brokerFlags = {
+  creds: {
+    kind: "parsed",
+    parse: String,
+    brief: "nats: credentials file (JWT and NKey seed)",
+    placeholder: "FILE",
+    optional: true,
+  },
+} as const;
+
 /** TLS flags of commands that listen. */
 export interface ListenTlsFlags {
   readonly cert?: string;

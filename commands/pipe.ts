@@ -14,6 +14,8 @@ import type { EndRule } from "../lib/pipe/relay.ts";
 import { Meter, showProgress } from "../lib/pipe/progress.ts";
 import { encodedLines } from "../lib/pipe/reframe.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -24,7 +26,7 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, BrokerFlags {
   readonly from?: string;
   readonly to?: string;
   readonly progress: boolean;
@@ -33,6 +35,7 @@ export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
 /** Stricli definitions of the `pipe`-only flags. */
 export const pipeFlags = {
   ...connectTlsFlags,
+  ...brokerFlags,
   from: {
     kind: "parsed",
     parse: String,
@@ -140,7 +143,11 @@ export async function pipeCommand(
   const conns: Connection[] = [];
   try {
     const run = async () => {
-      const tls = { ...await connectOptions(flags), log };
+      const tls = {
+        ...await connectOptions(flags),
+        log,
+        broker: { creds: flags.creds, use: "both" as const },
+      };
       const left = await connect(a, tls);
       conns.push(left);
       const right = await connect(b, tls);

@@ -14,6 +14,8 @@ import { connectWithWait } from "../lib/send/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import { stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -26,7 +28,7 @@ import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
-export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, BrokerFlags {
   readonly keepOpen: boolean;
   readonly replies?: number;
   readonly noReply: boolean;
@@ -37,6 +39,7 @@ export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
 /** Stricli definitions of the `send`-only flags. */
 export const sendFlags = {
   ...connectTlsFlags,
+  ...brokerFlags,
   keepOpen: {
     kind: "boolean",
     brief: "Do not half-close; stop after one reply per message sent",
@@ -131,7 +134,16 @@ export async function send(
   using _signals = trapSignals((signal) => stop(interruption(signal)));
   try {
     const run = async () => {
-      conn = await connectWithWait(address, waitMs, await connectOptions(flags));
+      const broker = {
+        creds: flags.creds,
+        timeout: timeoutMs,
+        use: flags.noReply ? "publish" as const : "request" as const,
+      };
+      conn = await connectWithWait(address, waitMs, {
+        ...await connectOptions(flags),
+        log: stderrLog(flags, io.stderr),
+        broker,
+      });
       const totals = await exchange(conn, {
         framing,
         maxFrame: flags.maxFrame,

@@ -22,6 +22,8 @@ import { Server, type Session } from "../lib/serve/server.ts";
 import { Sink } from "../lib/serve/sink.ts";
 import { trapSignals } from "../lib/signals.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   type FramingFlags,
   listenTls,
@@ -34,7 +36,8 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, BrokerFlags {
+  readonly group?: string;
   readonly echo: boolean;
   readonly handle?: string;
   readonly exec?: string;
@@ -51,6 +54,14 @@ export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
 /** Stricli definitions of the `serve`-only flags. */
 export const serveFlags = {
   ...listenTlsFlags,
+  ...brokerFlags,
+  group: {
+    kind: "parsed",
+    parse: String,
+    brief: "nats: queue group whose members share the requests (default ipcat)",
+    placeholder: "NAME",
+    optional: true,
+  },
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
   handle: {
     kind: "parsed",
@@ -207,7 +218,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     : [];
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
-  const listener = await listen(address, { mode, tls: await listenTls(flags), log });
+  const broker = { group: flags.group, creds: flags.creds, serveMode };
+  const listener = await listen(address, { mode, tls: await listenTls(flags), log, broker });
   const server = new Server(listener, {
     log,
     count: flags.count,
@@ -268,7 +280,7 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     await server.run(handle);
   } finally {
     handlers?.close();
-    listener.close();
+    await listener.close();
   }
   return sink.outputFailed ? 1 : 0;
 }

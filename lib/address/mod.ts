@@ -13,6 +13,7 @@ import { UsageError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { execTransport } from "./exec.ts";
 import { MESSAGE_FRAMING } from "./_message_stream.ts";
+import { natsTransport } from "./nats.ts";
 import type { Framing } from "../framing/types.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
@@ -21,7 +22,15 @@ import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Tran
 import { unixTransport } from "./unix.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
-export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+export type {
+  Address,
+  BrokerOptions,
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./types.ts";
 export { unixAddress } from "./unix.ts";
 
 /** Every transport, in the order help text lists them. */
@@ -31,6 +40,7 @@ export const TRANSPORTS: readonly Transport[] = [
   tlsTransport as Transport,
   stdioTransport as Transport,
   execTransport as Transport,
+  natsTransport as Transport,
 ];
 
 /** Can a transport listen (`serve`, `inspect LISTEN`)? A filter for {@linkcode addressForms}. */

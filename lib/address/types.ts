@@ -27,6 +27,8 @@ export interface Connection {
   close(): void | Promise<void>;
   /** Who is on the other end, for logs and `IPCAT_PEER`. */
   readonly peer: string;
+  /** More environment for a `--handle` handler of this connection (nats: `IPCAT_SUBJECT`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A listening socket. */
@@ -34,8 +36,11 @@ export interface Listener {
   /** The address actually bound (port 0 resolved), as `tcp:127.0.0.1:43121`. */
   readonly address: string;
   accept(): Promise<Connection>;
-  /** Stop listening; a Unix listener removes its socket file if it is still ours. */
-  close(): void;
+  /**
+   * Stop listening; a Unix listener removes its socket file if it is still ours. A promise
+   * when there is something to wind down (a broker subscription drained, replies flushed).
+   */
+  close(): void | Promise<void>;
 }
 
 /** Options for listening. */
@@ -46,6 +51,25 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Told when closing leaves a Unix socket path alone because it is no longer ours. */
   log?: (level: "error" | "info" | "verbose", line: string) => void;
+  /** What a message broker (`nats:`) reads; other transports ignore it. */
+  broker?: BrokerOptions;
+}
+
+/** Options only a message broker (`nats:`) reads. */
+export interface BrokerOptions {
+  /** serve: the queue group whose members share the requests. @default {"ipcat"} */
+  group?: string;
+  /** Path of a credentials file (JWT and NKey seed). */
+  creds?: string;
+  /** send: how long one request waits for its reply, in ms. @default {5000} */
+  timeout?: number;
+  /**
+   * What a connection is for: requests with replies (`send`), publishes only (`send -n`),
+   * or publishing and receiving the subject's messages (`pipe`). @default {"request"}
+   */
+  use?: "request" | "publish" | "both";
+  /** serve: the mode, for a broker that refuses one (nats: already fans out, so no broadcast). */
+  serveMode?: string;
 }
 
 /** Options for connecting. */
@@ -54,6 +78,8 @@ export interface ConnectOptions {
   caCerts?: string[];
   /** Told how a connection ended when that is news, e.g. an `exec:` child that failed. */
   log?: Log;
+  /** What a message broker (`nats:`) reads; other transports ignore it. */
+  broker?: BrokerOptions;
 }
 
 /** A parsed address: plain data, nothing opened yet. */
