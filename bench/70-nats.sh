@@ -65,6 +65,7 @@ read -r _ <&"${COUNTER[0]}"
 "$IPCAT" pipe -q -f lines "$url/pub" <"$dir/lines" >/dev/null &
 pipe_pid=$!
 read -r pub_rate <&"${COUNTER[0]}"
+wait "$COUNTER_PID"
 kill "$pipe_pid" 2>/dev/null || true
 wait "$pipe_pid" 2>/dev/null || true
 # The same count of publishes from the client library alone, received by the same counter.
