@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark client prints its figures
 // Load and peers for bench/70-nats.sh, on the official client:
 //   request URL SUBJECT N CONCURRENCY   N requests, CONCURRENCY in flight; prints requests/s
 //   respond URL SUBJECT                 a minimal echo responder (the floor for serve --echo)

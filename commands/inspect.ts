@@ -3,7 +3,7 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { connect, listen, parseAddress } from "../lib/address/mod.ts";
+import { canWatch, connect, listen, parseAddress } from "../lib/address/mod.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
 import { type Encoding, messageCodec, parseEncoding } from "../lib/encoding.ts";
 import { describe, UsageError } from "../lib/errors.ts";
@@ -16,10 +16,13 @@ import { LogQueue } from "../lib/inspect/log_queue.ts";
 import { InspectProxy } from "../lib/inspect/proxy.ts";
 import { Recorder } from "../lib/inspect/recorder.ts";
 import { startSession } from "../lib/inspect/session.ts";
+import { watchBroker } from "../lib/inspect/watch.ts";
 import type { Log } from "../lib/log.ts";
 
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -32,7 +35,7 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
-export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, BrokerFlags {
   readonly target?: string;
   readonly intercept?: string;
   readonly restore?: string;
@@ -45,6 +48,7 @@ export interface InspectFlags extends CommonFlags, FramingFlags, ConnectTlsFlags
 /** Stricli definitions of the `inspect`-only flags. */
 export const inspectFlags = {
   ...connectTlsFlags,
+  ...brokerFlags,
   target: {
     kind: "parsed",
     parse: String,
@@ -149,6 +153,36 @@ async function session(
   return 0;
 }
 
+/** `inspect nats://…/SUBJECT`: log (and record) every message on the subjects; resolves to the exit code. */
+async function watching(
+  io: Stdio,
+  flags: InspectFlags,
+  address: Address,
+  formatter: ReturnType<typeof eventFormatter>,
+  log: Log,
+): Promise<number> {
+  const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
+    onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
+  });
+  const stop = new AbortController();
+  using signals = trapSignals(() => stop.abort());
+  try {
+    await watchBroker(address, {
+      out: io.stdout,
+      format: formatter,
+      showMax: flags.showMax,
+      recorder,
+      count: flags.count,
+      connect: { ...await connectOptions(flags), log, broker: { creds: flags.creds } },
+      signal: stop.signal,
+    });
+  } finally {
+    await recorder?.close();
+  }
+  if (signals.caught === "SIGINT") throw interruption(signals.caught);
+  return 0;
+}
+
 /** Run `inspect`; resolves to the exit code. */
 export async function inspect(io: Stdio, flags: InspectFlags, address?: string): Promise<number> {
   const log = stderrLog(flags, io.stderr);
@@ -174,6 +208,9 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   const formatter = eventFormatter({ format, color, json });
   const proxying = flags.target !== undefined || flags.intercept !== undefined;
 
+  if (!proxying && address !== undefined && canWatch(parseAddress(address))) {
+    return await watching(io, flags, parseAddress(address), formatter, log);
+  }
   if (!proxying) return await session(io, flags, address, framing, encoding, formatter, log);
 
   if (flags.intercept !== undefined && (address !== undefined || flags.target !== undefined)) {

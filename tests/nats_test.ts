@@ -2,7 +2,7 @@
  * End-to-end tests of `nats:` addresses against real `nats-server`s (started here on free
  * loopback ports), with the official client as the peer where one is needed.
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { NATS_CLIENT } from "../lib/address/nats.ts";
 import {
   assert,
@@ -14,6 +14,7 @@ import {
   scaled,
   spawn,
   startServe,
+  tempDir,
   until,
   within,
 } from "./_helpers.ts";
@@ -141,7 +142,7 @@ Deno.test({
     await using nc = await client(server.port);
     const first = nc.request("job", te.encode("first"), { timeout: 5000 });
     await slow.stderr.waitFor(/conn 1: open/);
-    await using other = await startServe(["--echo", `${server.url}/job`]);
+    await using _other = await startServe(["--echo", `${server.url}/job`]);
     const stopped = slow.stop("SIGTERM");
     const later = await Promise.all(
       Array.from({ length: 20 }, (_, i) => nc.request("job", te.encode(`later${i}`), { timeout: 5000 })),
@@ -284,5 +285,49 @@ Deno.test({
     assert.equal(sent.stdout, "\n\n");
     await sink.stdout.waitFor((line) => line === "two");
     assert.deepEqual(sink.stdout.lines, ["one", "two"]);
+  },
+});
+
+Deno.test({
+  name: "nats: inspect logs every message on a wildcard with subject, reply and headers, and records it",
+  ignore,
+  fn: async () => {
+    await using server = await natsServer();
+    await using dir = await tempDir();
+    const record = `${dir.path}/bus.jsonl`;
+    await using nc = await client(server.port);
+    await using _echo = await startServe(["--echo", `${server.url}/orders.new`]);
+    const child = spawn(IPCAT, ["inspect", "--no-color", "--record", record, `${server.url}/orders.>`]);
+    const out = new LineCollector(child.stdout);
+    const err = new LineCollector(child.stderr);
+    try {
+      await err.waitFor(/watching nats:/);
+      const h = headers();
+      h.append("trace", "t-1");
+      await nc.request("orders.new", te.encode("apple"), { timeout: 5000, headers: h });
+      nc.publish("orders.audit", new Uint8Array([0, 255]));
+      await out.waitFor(/^\s+00000000  00 ff/, "the hexdump");
+      assert.match(out.lines[0], /^\d\d:\d\d:\d\d\.\d{3} orders\.new reply _INBOX\.\S+ headers trace: t-1$/);
+      assert.match(out.lines[1], /^\d\d:\d\d:\d\d\.\d{3} > 5B apple$/);
+      // The echo's reply goes to the inbox, which orders.> does not match.
+      assert.match(out.lines[2], /^\d\d:\d\d:\d\d\.\d{3} orders\.audit$/);
+      assert.match(out.lines[3], /^\d\d:\d\d:\d\d\.\d{3} > 2B$/);
+    } finally {
+      child.kill("SIGTERM");
+      assert.equal((await child.status).code, 0);
+      await Promise.all([out.done, err.done]);
+    }
+    const events = (await Deno.readTextFile(record)).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.equal(events.length, 2);
+    assert.equal(events[0].subject, "orders.new");
+    assert.match(events[0].reply, /^_INBOX\./);
+    assert.deepEqual(events[0].headers, [["trace", "t-1"]]);
+    assert.equal(atob(events[0].data), "apple");
+    assert.deepEqual({ ...events[1], t: 0 }, {
+      t: 0,
+      event: "message",
+      subject: "orders.audit",
+      data: "AP8=",
+    });
   },
 });

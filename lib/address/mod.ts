@@ -18,7 +18,15 @@ import type { Framing } from "../framing/types.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
-import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+import type {
+  Address,
+  BrokerMessage,
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./types.ts";
 import { unixTransport } from "./unix.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
@@ -137,6 +145,25 @@ export function connect(address: Address, options: ConnectOptions = {}): Promise
     throw new UsageError(`Cannot connect to ${address.text}: ${address.scheme}: is not a connect address`);
   }
   return transport.connect(address, options);
+}
+
+/** Does `address` name a broker's subjects, which `inspect ADDR` watches instead of talking to? */
+export function canWatch(address: Address): boolean {
+  return transportOf(address).watch !== undefined;
+}
+
+/** Log every message on the subjects `address` matches until `signal` aborts (see `Transport.watch`). */
+export function watch(
+  address: Address,
+  options: ConnectOptions,
+  onMessage: (message: BrokerMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const transport = transportOf(address);
+  if (!transport.watch) {
+    throw new UsageError(`Cannot watch ${address.text}: ${address.scheme}: is not a broker`);
+  }
+  return transport.watch(address, options, onMessage, signal);
 }
 
 /** Listen on `address`. */

@@ -449,4 +449,26 @@ export const natsTransport: Transport<NatsAddress> = {
     await nc.flush();
     return listener;
   },
+  async watch(address, options, onMessage, signal) {
+    const nc = await open(address, options.broker ?? {}, { caCerts: options.caCerts, log: options.log });
+    // A plain subscription, not the queue group: a watcher sees every message and takes none.
+    const sub = nc.subscribe(address.subject);
+    await nc.flush();
+    options.log?.("info", `watching ${address.text}`);
+    const stop = () => sub.unsubscribe();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      for await (const msg of sub) {
+        const headers = msg.headers
+          ? [...msg.headers.keys()].flatMap((name) =>
+            msg.headers!.values(name).map((v): [string, string] => [name, v])
+          )
+          : undefined;
+        onMessage({ subject: msg.subject, reply: msg.reply || undefined, headers, data: msg.data });
+      }
+    } finally {
+      signal.removeEventListener("abort", stop);
+      await nc.close().catch(() => {});
+    }
+  },
 };

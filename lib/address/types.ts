@@ -123,4 +123,24 @@ export interface Transport<A extends Address = Address> {
   connect?(address: A, options: ConnectOptions): Promise<Connection>;
   /** Listen; absent when the transport cannot listen (`serve`, `inspect LISTEN` refuse it). */
   listen?(address: A, options: ListenOptions): Promise<Listener>;
+  /**
+   * A broker's view for `inspect ADDR`: every message on the subjects `address` matches,
+   * with its metadata, until `signal` aborts. Absent: `inspect ADDR` is a session.
+   */
+  watch?(
+    address: A,
+    options: ConnectOptions,
+    onMessage: (message: BrokerMessage) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** One message as a broker delivered it, for `inspect`. */
+export interface BrokerMessage {
+  readonly subject: string;
+  /** Where a reply goes (a request's inbox), if anywhere. */
+  readonly reply?: string;
+  /** Header names and values, in order; a name may repeat. */
+  readonly headers?: [string, string][];
+  readonly data: Uint8Array;
 }
