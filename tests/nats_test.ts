@@ -306,7 +306,7 @@ Deno.test({
       h.append("trace", "t-1");
       await nc.request("orders.new", te.encode("apple"), { timeout: 5000, headers: h });
       nc.publish("orders.audit", new Uint8Array([0, 255]));
-      await out.waitFor(/^\s+00000000  00 ff/, "the hexdump");
+      await out.waitFor(/^\s+00000000 {2}00 ff/, "the hexdump");
       assert.match(out.lines[0], /^\d\d:\d\d:\d\d\.\d{3} orders\.new reply _INBOX\.\S+ headers trace: t-1$/);
       assert.match(out.lines[1], /^\d\d:\d\d:\d\d\.\d{3} > 5B apple$/);
       // The echo's reply goes to the inbox, which orders.> does not match.
