@@ -17,7 +17,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 url="nats://127.0.0.1:$port"
 nats-server -a 127.0.0.1 -p "$port" 2>"$dir/server.log" &
 pids+=($!)
-for _ in $(seq 100); do grep -q "Server is ready" "$dir/server.log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs "Server is ready" "$dir/server.log" && break; sleep 0.05; done
 
 # Start a worker in the background; wait for its "listening on" line.
 start() { # LOG CMD...
@@ -62,7 +62,7 @@ python3 -c "import sys; sys.stdout.write(('x' * 63 + '\n') * $count)" >"$dir/lin
 coproc COUNTER { load count "$url" pub "$count"; }
 read -r _ <&"${COUNTER[0]}"
 # pipe keeps receiving the subject after stdin ends: it is stopped once the counter has all.
-"$IPCAT" pipe -q -f lines "$url/pub" <"$dir/lines" >/dev/null &
+"$IPCAT" pipe -q -f lines "$url/pub" <"$dir/lines" >/dev/null 2>&1 &
 pipe_pid=$!
 read -r pub_rate <&"${COUNTER[0]}"
 wait "$COUNTER_PID"
