@@ -72,6 +72,8 @@ const FLAG_GROUPS: Record<string, string> = {
   showMax: "Log options",
   pcap: "Log options",
   pcapPort: "Log options",
+  creds: "NATS options",
+  group: "NATS options",
 };
 
 /** The help heading of flag `name` (its internal, camelCase name). */
@@ -248,6 +250,23 @@ export const connectTlsFlags = {
 
 /** Aliases of {@linkcode connectTlsFlags}: `-k` as curl's. */
 export const connectTlsAliases = { k: "insecure" } as const;
+
+/** Flags of commands that may open a message broker (`nats:`). */
+export interface BrokerFlags {
+  /** `--creds`: a NATS credentials file. */
+  readonly creds?: string;
+}
+
+/** Stricli definition of `--creds`. */
+export const brokerFlags = {
+  creds: {
+    kind: "parsed",
+    parse: String,
+    brief: "nats: credentials file (JWT and NKey seed)",
+    placeholder: "FILE",
+    optional: true,
+  },
+} as const;
 
 /** TLS flags of commands that listen. */
 export interface ListenTlsFlags {

@@ -3,7 +3,7 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { listen, parseAddress } from "../lib/address/mod.ts";
+import { canWatch, connect, listen, parseAddress } from "../lib/address/mod.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
@@ -21,12 +21,15 @@ import { Recorder, type RecordingSink, teeSinks } from "../lib/inspect/recorder.
 import { readRecording } from "../lib/inspect/recording.ts";
 import { recordingEvents } from "../lib/inspect/recording_view.ts";
 import { startSession } from "../lib/inspect/session.ts";
+import { watchBroker } from "../lib/inspect/watch.ts";
 import type { Log } from "../lib/log.ts";
 import { writeAll } from "../lib/messages.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -46,7 +49,7 @@ import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
 export interface InspectFlags
-  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
+  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
   /** `--target`: proxy mode, forwarding each connection to this address. */
   readonly target?: string;
   /** `--intercept`: the live socket path to take over for the run. */
@@ -90,6 +93,7 @@ export const inspectFlags = {
     placeholder: "FILE",
     optional: true,
   },
+  ...brokerFlags,
   target: {
     kind: "parsed",
     parse: String,
@@ -242,6 +246,36 @@ async function view(
   return 0;
 }
 
+/** `inspect nats://…/SUBJECT`: log (and record) every message on the subjects; resolves to the exit code. */
+async function watching(
+  io: Stdio,
+  flags: InspectFlags,
+  address: Address,
+  formatter: ReturnType<typeof eventFormatter>,
+  log: Log,
+): Promise<number> {
+  const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record, {
+    onError: (error) => log("error", `recording to ${flags.record} stopped: ${describe(error)}`),
+  });
+  const stop = new AbortController();
+  using signals = trapSignals(() => stop.abort());
+  try {
+    await watchBroker(address, {
+      out: io.stdout,
+      format: formatter,
+      showMax: flags.showMax,
+      recorder,
+      count: flags.count,
+      connect: { ...await connectOptions(flags), log, broker: { creds: flags.creds } },
+      signal: stop.signal,
+    });
+  } finally {
+    await recorder?.close();
+  }
+  if (signals.caught === "SIGINT") throw interruption(signals.caught);
+  return 0;
+}
+
 /** Run `inspect`; resolves to the exit code. */
 export async function inspect(io: Stdio, flags: InspectFlags, address?: string): Promise<number> {
   const log = stderrLog(flags, io.stderr);
@@ -268,6 +302,9 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
   if (flags.from !== undefined) return await view(io, flags, address, formatter);
   const proxying = flags.target !== undefined || flags.intercept !== undefined;
 
+  if (!proxying && address !== undefined && canWatch(parseAddress(address))) {
+    return await watching(io, flags, parseAddress(address), formatter, log);
+  }
   if (!proxying) return await session(io, flags, address, framing, encoding, formatter, log);
 
   if (flags.intercept !== undefined && (address !== undefined || flags.target !== undefined)) {

@@ -17,6 +17,8 @@ import type { EndRule } from "../lib/pipe/relay.ts";
 import { Meter, showProgress } from "../lib/pipe/progress.ts";
 import { encodedLines } from "../lib/pipe/reframe.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -32,7 +34,8 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
+export interface PipeFlags
+  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
   /** `--from`: framing of the first side; default raw. */
   readonly from?: string;
   /** `--to`: framing of the second side; default raw. */
@@ -44,6 +47,7 @@ export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, W
 /** Stricli definitions of the `pipe`-only flags. */
 export const pipeFlags = {
   ...connectTlsFlags,
+  ...brokerFlags,
   from: {
     kind: "parsed",
     parse: String,
@@ -156,7 +160,11 @@ export async function pipeCommand(
   const conns: Connection[] = [];
   try {
     const run = async () => {
-      const tls = { ...await connectOptions(flags), log };
+      const tls = {
+        ...await connectOptions(flags),
+        log,
+        broker: { creds: flags.creds, use: "both" as const },
+      };
       let left = await connectWithWait(a, waitMs, tls);
       conns.push(left);
       let right = await connectWithWait(b, waitMs, tls);

@@ -15,6 +15,8 @@ import { connectWithWait } from "../lib/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import { stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   connectOptions,
   type ConnectTlsFlags,
@@ -32,7 +34,8 @@ import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
-export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags {
+export interface SendFlags
+  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
   /** `--keep-open`: do not half-close; stop after one reply per message sent. */
   readonly keepOpen: boolean;
   /** `--replies`: stop after this many replies. */
@@ -46,6 +49,7 @@ export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, W
 /** Stricli definitions of the `send`-only flags. */
 export const sendFlags = {
   ...connectTlsFlags,
+  ...brokerFlags,
   keepOpen: {
     kind: "boolean",
     brief: "Do not half-close; stop after one reply per message sent",
@@ -151,7 +155,16 @@ export async function send(
   using _signals = trapSignals((signal) => stop(interruption(signal)));
   try {
     const run = async () => {
-      conn = await connectWithWait(address, waitMs, await connectOptions(flags, stderrLog(flags, io.stderr)));
+      const broker = {
+        creds: flags.creds,
+        timeout: timeoutMs,
+        use: flags.noReply ? "publish" as const : "request" as const,
+      };
+      conn = await connectWithWait(address, waitMs, {
+        ...await connectOptions(flags, stderrLog(flags, io.stderr)),
+        log: stderrLog(flags, io.stderr),
+        broker,
+      });
       // The clock starts once connected: --wait bounds the time before.
       if (idleMs !== undefined) {
         const timer = idle = new IdleTimer(idleMs, () => stop(timer.error.on(address.text)));

@@ -25,6 +25,8 @@ import { forwardSession } from "../lib/serve/forward.ts";
 import type { Framing } from "../lib/framing/types.ts";
 import { trapSignals } from "../lib/signals.ts";
 import {
+  type BrokerFlags,
+  brokerFlags,
   type CommonFlags,
   type FramingFlags,
   idleTimeoutFlag,
@@ -40,7 +42,9 @@ import {
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags, BrokerFlags {
+  /** `--group`: the NATS queue group `serve` subscribes in. */
+  readonly group?: string;
   /** `--echo`: reply to each message with itself. */
   readonly echo: boolean;
   /** `--forward`: relay each connection to this address. */
@@ -76,6 +80,14 @@ export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, I
 /** Stricli definitions of the `serve`-only flags. */
 export const serveFlags = {
   ...listenTlsFlags,
+  ...brokerFlags,
+  group: {
+    kind: "parsed",
+    parse: String,
+    brief: "nats: queue group whose members share the requests (default ipcat)",
+    placeholder: "NAME",
+    optional: true,
+  },
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
   handle: {
     kind: "parsed",
@@ -287,7 +299,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
   // --forward has no messages to count unless it re-frames: --count counts its connections.
   const connections = flags.once ? 1 : serveMode === "forward" ? flags.count : undefined;
 
-  const listener = await listen(address, { mode, tls: await listenTls(flags), log });
+  const broker = { group: flags.group, creds: flags.creds, serveMode };
+  const listener = await listen(address, { mode, tls: await listenTls(flags), log, broker });
   const server = new Server(listener, {
     log,
     count: serveMode === "forward" ? undefined : flags.count,
@@ -360,7 +373,7 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     await server.run(handle);
   } finally {
     handlers?.close();
-    listener.close();
+    await listener.close();
   }
   return sink.outputFailed ? 1 : 0;
 }

@@ -75,8 +75,11 @@ export abstract class MessageStream implements Connection {
 
   /** The next whole message from the peer, or null once it is done sending. */
   abstract receive(): Promise<Uint8Array | null>;
-  /** Send one whole message. */
-  abstract send(message: Uint8Array): Promise<void>;
+  /**
+   * Send one whole message. A transport that only queues it (a broker client's buffer) may
+   * return nothing: `write` then sends a whole batch without yielding between messages.
+   */
+  abstract send(message: Uint8Array): Promise<void> | void;
   /** Tell the peer no more messages come (a WebSocket close frame; nothing for datagrams). */
   abstract closeWrite(): Promise<void>;
   /** Close both directions. Safe to call twice. */
@@ -119,7 +122,8 @@ export abstract class MessageStream implements Connection {
         );
       }
       if (chunk.length - at < HEADER + size) break;
-      await this.send(chunk.subarray(at + HEADER, at + HEADER + size));
+      const sending = this.send(chunk.subarray(at + HEADER, at + HEADER + size));
+      if (sending) await sending;
       at += HEADER + size;
     }
     if (at < chunk.length) {

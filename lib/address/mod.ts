@@ -18,17 +18,34 @@ import { UsageError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { execTransport } from "./exec.ts";
 import { MESSAGE_FRAMING } from "./_message_stream.ts";
+import { natsTransport } from "./nats.ts";
 import type { Framing } from "../framing/types.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
-import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+import type {
+  Address,
+  BrokerMessage,
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./types.ts";
 import { udpTransport } from "./udp.ts";
 import { unixTransport } from "./unix.ts";
 import { unixgramTransport } from "./unixgram.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
-export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+export type {
+  Address,
+  BrokerOptions,
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./types.ts";
 export { unixAddress } from "./unix.ts";
 
 /** Every transport, in the order help text lists them. */
@@ -40,6 +57,7 @@ export const TRANSPORTS: readonly Transport[] = [
   unixgramTransport as Transport,
   stdioTransport as Transport,
   execTransport as Transport,
+  natsTransport as Transport,
 ];
 
 /** Can a transport listen (`serve`, `inspect LISTEN`)? A filter for {@linkcode addressForms}. */
@@ -141,6 +159,25 @@ export function connect(address: Address, options: ConnectOptions = {}): Promise
     throw new UsageError(`Cannot connect to ${address.text}: ${address.scheme}: is not a connect address`);
   }
   return transport.connect(address, options);
+}
+
+/** Does `address` name a broker's subjects, which `inspect ADDR` watches instead of talking to? */
+export function canWatch(address: Address): boolean {
+  return transportOf(address).watch !== undefined;
+}
+
+/** Log every message on the subjects `address` matches until `signal` aborts (see `Transport.watch`). */
+export function watch(
+  address: Address,
+  options: ConnectOptions,
+  onMessage: (message: BrokerMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const transport = transportOf(address);
+  if (!transport.watch) {
+    throw new UsageError(`Cannot watch ${address.text}: ${address.scheme}: is not a broker`);
+  }
+  return transport.watch(address, options, onMessage, signal);
 }
 
 /** Listen on `address`. */

@@ -27,6 +27,8 @@ export interface Connection {
   close(): void | Promise<void>;
   /** Who is on the other end, for logs and `IPCAT_PEER`. */
   readonly peer: string;
+  /** More environment for a `--handle` handler of this connection (nats: `IPCAT_SUBJECT`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A listening socket. */
@@ -35,8 +37,11 @@ export interface Listener {
   readonly address: string;
   /** The next incoming connection. */
   accept(): Promise<Connection>;
-  /** Stop listening; a Unix listener removes its socket file if it is still ours. */
-  close(): void;
+  /**
+   * Stop listening; a Unix listener removes its socket file if it is still ours. A promise
+   * when there is something to wind down (a broker subscription drained, replies flushed).
+   */
+  close(): void | Promise<void>;
 }
 
 /** Options for listening. */
@@ -50,6 +55,25 @@ export interface ListenOptions {
   tls?: { cert: string; key: string; clientCa?: string[] };
   /** Told when closing leaves a Unix socket path alone because it is no longer ours. */
   log?: (level: "error" | "info" | "verbose", line: string) => void;
+  /** What a message broker (`nats:`) reads; other transports ignore it. */
+  broker?: BrokerOptions;
+}
+
+/** Options only a message broker (`nats:`) reads. */
+export interface BrokerOptions {
+  /** serve: the queue group whose members share the requests. @default {"ipcat"} */
+  group?: string;
+  /** Path of a credentials file (JWT and NKey seed). */
+  creds?: string;
+  /** send: how long one request waits for its reply, in ms. @default {5000} */
+  timeout?: number;
+  /**
+   * What a connection is for: requests with replies (`send`), publishes only (`send -n`),
+   * or publishing and receiving the subject's messages (`pipe`). @default {"request"}
+   */
+  use?: "request" | "publish" | "both";
+  /** serve: the mode, for a broker that refuses one (nats: already fans out, so no broadcast). */
+  serveMode?: string;
 }
 
 /** Options for connecting. */
@@ -66,6 +90,8 @@ export interface ConnectOptions {
   clientCert?: { cert: string; key: string };
   /** Told how a connection ended when that is news, e.g. an `exec:` child that failed. */
   log?: Log;
+  /** What a message broker (`nats:`) reads; other transports ignore it. */
+  broker?: BrokerOptions;
 }
 
 /** A parsed address: plain data, nothing opened yet. */
@@ -115,4 +141,24 @@ export interface Transport<A extends Address = Address> {
   connect?(address: A, options: ConnectOptions): Promise<Connection>;
   /** Listen; absent when the transport cannot listen (`serve`, `inspect LISTEN` refuse it). */
   listen?(address: A, options: ListenOptions): Promise<Listener>;
+  /**
+   * A broker's view for `inspect ADDR`: every message on the subjects `address` matches,
+   * with its metadata, until `signal` aborts. Absent: `inspect ADDR` is a session.
+   */
+  watch?(
+    address: A,
+    options: ConnectOptions,
+    onMessage: (message: BrokerMessage) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** One message as a broker delivered it, for `inspect`. */
+export interface BrokerMessage {
+  readonly subject: string;
+  /** Where a reply goes (a request's inbox), if anywhere. */
+  readonly reply?: string;
+  /** Header names and values, in order; a name may repeat. */
+  readonly headers?: [string, string][];
+  readonly data: Uint8Array;
 }

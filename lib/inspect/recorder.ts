@@ -126,6 +126,16 @@ export class Recorder implements RecordingSink {
     this.#push(`{"t":${t},"conn":${conn},"event":"data","dir":"${dir}","data":"`, bytes.toBase64(), `"}\n`);
   }
 
+  /** A message seen on a broker (`inspect nats:…`): its subject, reply subject and headers. */
+  brokered(
+    message: { subject: string; reply?: string; headers?: [string, string][]; data: Uint8Array },
+    t: number = Date.now(),
+  ): void {
+    const { subject, reply, headers, data } = message;
+    const meta = asciiJson({ subject, ...(reply ? { reply } : {}), ...(headers?.length ? { headers } : {}) });
+    this.#push(`{"t":${t},"event":"message",${meta.slice(1, -1)},"data":"`, data.toBase64(), `"}\n`);
+  }
+
   /** A connection closed. */
   closed(conn: number, t: number = Date.now()): void {
     this.#push(`{"t":${t},"conn":${conn},"event":"close"}\n`);
@@ -244,4 +254,12 @@ async function openPrivately(path: string): Promise<Deno.FsFile> {
     throw new Error("it was replaced while being opened");
   }
   return file;
+}
+
+/** JSON with everything past ASCII escaped, so that one character is one byte for `#push`. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -329,6 +329,7 @@ export class HandlerService {
       IPCAT_CONN: String(id),
       IPCAT_PEER: conn.peer,
       IPCAT_FRAMING: framing.name,
+      ...conn.env,
     };
     let inBatch = false;
     let closed = false;
