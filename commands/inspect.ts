@@ -3,7 +3,7 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { canWatch, connect, listen, parseAddress } from "../lib/address/mod.ts";
+import { canWatch, listen, parseAddress } from "../lib/address/mod.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
