@@ -3,6 +3,8 @@
  * @module
  */
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
+import type { FrameKind, WebSocketOptions } from "../lib/address/ws.ts";
+import { parseDuration } from "../lib/duration.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import {
@@ -157,9 +159,14 @@ async function readPem(flag: string, path: string): Promise<string> {
   }
 }
 
-/** Connect options from `--ca`. */
-export async function connectOptions(flags: ConnectTlsFlags): Promise<ConnectOptions> {
-  return flags.ca === undefined ? {} : { caCerts: [await readPem("--ca", flags.ca)] };
+/** Connect options from `--ca` and, for commands that have them, the WebSocket flags. */
+export async function connectOptions(
+  flags: ConnectTlsFlags & Partial<WebSocketConnectFlags & FramingFlags>,
+): Promise<ConnectOptions> {
+  const ws = flags.binary === undefined
+    ? undefined
+    : webSocketConnect(flags as WebSocketConnectFlags & FramingFlags);
+  return flags.ca === undefined ? { ws } : { caCerts: [await readPem("--ca", flags.ca)], ws };
 }
 
 /** The `tls` listen option from `--cert`/`--key` (both or neither). */
@@ -169,4 +176,121 @@ export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["t
     throw new UsageError("--cert and --key go together", "give both PEM files");
   }
   return { cert: await readPem("--cert", flags.cert), key: await readPem("--key", flags.key) };
+}
+
+/** WebSocket flags of commands that connect. */
+export interface WebSocketConnectFlags {
+  readonly binary: boolean;
+  readonly text: boolean;
+  readonly header?: readonly string[];
+  readonly protocol?: string;
+}
+
+const frameFlags = {
+  binary: {
+    kind: "boolean",
+    brief: "ws: send binary frames (default: text when UTF-8 and -e text)",
+    default: false,
+  },
+  text: {
+    kind: "boolean",
+    brief: "ws: send text frames; a message that is not UTF-8 is exit 65",
+    default: false,
+  },
+} as const;
+
+/** Stricli definitions of {@linkcode WebSocketConnectFlags}. */
+export const webSocketConnectFlags = {
+  ...frameFlags,
+  header: {
+    kind: "parsed",
+    parse: parseHeader,
+    brief: "ws: add a handshake header (repeatable), e.g. Origin:https://example.org",
+    placeholder: "NAME:VALUE",
+    variadic: true,
+    optional: true,
+  },
+  protocol: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: offer this subprotocol",
+    placeholder: "NAME",
+    optional: true,
+  },
+} as const;
+
+/** WebSocket flags of `serve`. */
+export interface WebSocketListenFlags {
+  readonly binary: boolean;
+  readonly text: boolean;
+  readonly origin?: readonly string[];
+  readonly protocol?: string;
+  readonly pingInterval?: string;
+}
+
+/** Stricli definitions of {@linkcode WebSocketListenFlags}. */
+export const webSocketListenFlags = {
+  ...frameFlags,
+  origin: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: accept only browsers from this Origin (repeatable), e.g. http://localhost:8000",
+    placeholder: "ORIGIN",
+    variadic: true,
+    optional: true,
+  },
+  protocol: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: accept this subprotocol when a client offers it",
+    placeholder: "NAME",
+    optional: true,
+  },
+  pingInterval: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: ping idle clients this often (whole seconds); close one whose pong is as late",
+    placeholder: "DURATION",
+    optional: true,
+  },
+} as const;
+
+/** Parse `--header NAME:VALUE`. */
+export function parseHeader(text: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/.test(text)) {
+    throw new SyntaxError(`expected NAME:VALUE, e.g. Origin:http://x`);
+  }
+  return text;
+}
+
+/** Frames to send: `--text`, `--binary`, or text for UTF-8 messages under `-e text`. */
+function frameKind(flags: { binary: boolean; text: boolean; encoding: string }): FrameKind {
+  if (flags.binary && flags.text) {
+    throw new UsageError("Cannot combine --binary and --text", "choose one frame type");
+  }
+  return flags.text ? "text" : flags.binary || flags.encoding !== "text" ? "binary" : "auto";
+}
+
+/** `ws:` client options from the WebSocket flags, the encoding and `--max-frame`. */
+export function webSocketConnect(flags: WebSocketConnectFlags & FramingFlags): WebSocketOptions {
+  return {
+    frames: frameKind(flags),
+    maxMessage: flags.maxFrame,
+    protocol: flags.protocol,
+    headers: flags.header?.map((h) => {
+      const colon = h.indexOf(":");
+      return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()] as [string, string];
+    }),
+  };
+}
+
+/** `ws:` listen options from `serve`'s WebSocket flags. */
+export function webSocketListen(flags: WebSocketListenFlags & FramingFlags): WebSocketOptions {
+  return {
+    frames: frameKind(flags),
+    maxMessage: flags.maxFrame,
+    protocol: flags.protocol,
+    origins: flags.origin,
+    pingInterval: flags.pingInterval === undefined ? undefined : parseDuration(flags.pingInterval),
+  };
 }

@@ -20,11 +20,13 @@ import {
   connectTlsFlags,
   type FramingFlags,
   stderrLog,
+  type WebSocketConnectFlags,
+  webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WebSocketConnectFlags {
   readonly from?: string;
   readonly to?: string;
   readonly progress: boolean;
@@ -33,6 +35,7 @@ export interface PipeFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
 /** Stricli definitions of the `pipe`-only flags. */
 export const pipeFlags = {
   ...connectTlsFlags,
+  ...webSocketConnectFlags,
   from: {
     kind: "parsed",
     parse: String,

@@ -21,12 +21,14 @@ import {
   type FramingFlags,
   parseCount,
   stderrLog,
+  type WebSocketConnectFlags,
+  webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
-export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
+export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags, WebSocketConnectFlags {
   readonly keepOpen: boolean;
   readonly replies?: number;
   readonly noReply: boolean;
@@ -37,6 +39,7 @@ export interface SendFlags extends CommonFlags, FramingFlags, ConnectTlsFlags {
 /** Stricli definitions of the `send`-only flags. */
 export const sendFlags = {
   ...connectTlsFlags,
+  ...webSocketConnectFlags,
   keepOpen: {
     kind: "boolean",
     brief: "Do not half-close; stop after one reply per message sent",

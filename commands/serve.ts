@@ -30,11 +30,14 @@ import {
   parseBytes,
   parseCount,
   stderrLog,
+  webSocketListen,
+  type WebSocketListenFlags,
+  webSocketListenFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
+export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, WebSocketListenFlags {
   readonly echo: boolean;
   readonly handle?: string;
   readonly exec?: string;
@@ -51,6 +54,7 @@ export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags {
 /** Stricli definitions of the `serve`-only flags. */
 export const serveFlags = {
   ...listenTlsFlags,
+  ...webSocketListenFlags,
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
   handle: {
     kind: "parsed",
@@ -207,7 +211,12 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     : [];
   const timeout = flags.handleTimeout === undefined ? undefined : parseDuration(flags.handleTimeout);
 
-  const listener = await listen(address, { mode, tls: await listenTls(flags), log });
+  const listener = await listen(address, {
+    mode,
+    tls: await listenTls(flags),
+    log,
+    ws: webSocketListen(flags),
+  });
   const server = new Server(listener, {
     log,
     count: flags.count,

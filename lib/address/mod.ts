@@ -19,6 +19,7 @@ import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
 import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 import { unixTransport } from "./unix.ts";
+import { webSocketTransports } from "./ws.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
 export type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
@@ -31,6 +32,7 @@ export const TRANSPORTS: readonly Transport[] = [
   tlsTransport as Transport,
   stdioTransport as Transport,
   execTransport as Transport,
+  ...webSocketTransports as readonly Transport[],
 ];
 
 /** Can a transport listen (`serve`, `inspect LISTEN`)? A filter for {@linkcode addressForms}. */

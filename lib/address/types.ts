@@ -3,6 +3,7 @@
  * @module
  */
 import type { Log } from "../log.ts";
+import type { WebSocketOptions } from "./ws.ts";
 
 /**
  * A live, bidirectional byte connection, shaped like Deno's own: `read`, `write`,
@@ -46,6 +47,8 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Told when closing leaves a Unix socket path alone because it is no longer ours. */
   log?: (level: "error" | "info" | "verbose", line: string) => void;
+  /** `ws:`/`wss:` listeners: frames, message bound, origin check, subprotocol, pings. */
+  ws?: WebSocketOptions;
 }
 
 /** Options for connecting. */
@@ -54,6 +57,8 @@ export interface ConnectOptions {
   caCerts?: string[];
   /** Told how a connection ended when that is news, e.g. an `exec:` child that failed. */
   log?: Log;
+  /** `ws:`/`wss:` clients: frames, message bound, headers, subprotocol. */
+  ws?: WebSocketOptions;
 }
 
 /** A parsed address: plain data, nothing opened yet. */
