@@ -227,7 +227,7 @@ function parseWebSocket(scheme: "ws" | "wss", rest: string): WebSocketAddress {
 /** Why a client handshake failed, from Deno's error text. */
 function connectFailure(address: WebSocketAddress, message: string): Error {
   const text = `Cannot connect to ${address.text}`;
-  if (/refused/i.test(message)) {
+  if (/refused|tcp connect error/i.test(message)) {
     return new UnavailableError(`${text}: connection refused`, "is the server running?");
   }
   const status = /status code:? (\d+)/i.exec(message)?.[1];
