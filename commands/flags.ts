@@ -163,7 +163,7 @@ async function readPem(flag: string, path: string): Promise<string> {
 export async function connectOptions(
   flags: ConnectTlsFlags & Partial<WebSocketConnectFlags & FramingFlags>,
 ): Promise<ConnectOptions> {
-  const ws = flags.binary === undefined
+  const ws = flags.maxFrame === undefined
     ? undefined
     : webSocketConnect(flags as WebSocketConnectFlags & FramingFlags);
   return flags.ca === undefined ? { ws } : { caCerts: [await readPem("--ca", flags.ca)], ws };
@@ -180,8 +180,8 @@ export async function listenTls(flags: ListenTlsFlags): Promise<ListenOptions["t
 
 /** WebSocket flags of commands that connect. */
 export interface WebSocketConnectFlags {
-  readonly binary: boolean;
-  readonly text: boolean;
+  readonly binary?: boolean;
+  readonly text?: boolean;
   readonly header?: readonly string[];
   readonly protocol?: string;
 }
@@ -190,12 +190,12 @@ const frameFlags = {
   binary: {
     kind: "boolean",
     brief: "ws: send binary frames (default: text when UTF-8 and -e text)",
-    default: false,
+    optional: true,
   },
   text: {
     kind: "boolean",
     brief: "ws: send text frames; a message that is not UTF-8 is exit 65",
-    default: false,
+    optional: true,
   },
 } as const;
 
@@ -221,8 +221,8 @@ export const webSocketConnectFlags = {
 
 /** WebSocket flags of `serve`. */
 export interface WebSocketListenFlags {
-  readonly binary: boolean;
-  readonly text: boolean;
+  readonly binary?: boolean;
+  readonly text?: boolean;
   readonly origin?: readonly string[];
   readonly protocol?: string;
   readonly pingInterval?: string;
@@ -264,7 +264,7 @@ export function parseHeader(text: string): string {
 }
 
 /** Frames to send: `--text`, `--binary`, or text for UTF-8 messages under `-e text`. */
-function frameKind(flags: { binary: boolean; text: boolean; encoding: string }): FrameKind {
+function frameKind(flags: { binary?: boolean; text?: boolean; encoding: string }): FrameKind {
   if (flags.binary && flags.text) {
     throw new UsageError("Cannot combine --binary and --text", "choose one frame type");
   }

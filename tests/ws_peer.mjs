@@ -8,7 +8,7 @@ const { WebSocket, WebSocketServer } = require("ws");
 const [mode, url] = process.argv.slice(2);
 if (mode === "server") {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
-    console.log(`port ${server.address().port}`);
+    process.stdout.write(`port ${server.address().port}\n`);
   });
   server.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
 } else {
@@ -16,7 +16,9 @@ if (mode === "server") {
   const sends = ["héllo", Buffer.from([0, 255])];
   ws.on("open", () => ws.send(sends.shift()));
   ws.on("message", (data, isBinary) => {
-    console.log(isBinary ? "binary" : "text", isBinary ? data.toString("hex") : data.toString());
+    process.stdout.write(
+      `${isBinary ? "binary" : "text"} ${isBinary ? data.toString("hex") : data.toString()}\n`,
+    );
     if (sends.length) ws.send(sends.shift());
     else ws.close(1000);
   });
