@@ -2,6 +2,7 @@
  * Flags every command shares, and the stderr log they all use.
  * @module
  */
+import type { FrameKind, WebSocketOptions } from "../lib/address/ws.ts";
 import type { ConnectOptions, ListenOptions } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -72,6 +73,12 @@ const FLAG_GROUPS: Record<string, string> = {
   showMax: "Log options",
   pcap: "Log options",
   pcapPort: "Log options",
+  binary: "WebSocket options",
+  text: "WebSocket options",
+  header: "WebSocket options",
+  protocol: "WebSocket options",
+  origin: "WebSocket options",
+  pingInterval: "WebSocket options",
   creds: "NATS options",
   group: "NATS options",
 };
@@ -326,7 +333,10 @@ async function certAndKey(
  * Connect options from the TLS flags; `log` is told of each connection made with
  * `--insecure`. How the server is trusted is one choice: `--ca`, `--pin` or `--insecure`.
  */
-export async function connectOptions(flags: ConnectTlsFlags, log?: Log): Promise<ConnectOptions> {
+export async function connectOptions(
+  flags: ConnectTlsFlags & Partial<WebSocketConnectFlags & FramingFlags>,
+  log?: Log,
+): Promise<ConnectOptions> {
   const trust = [
     flags.ca !== undefined && "--ca",
     flags.pin !== undefined && "--pin",
@@ -346,6 +356,10 @@ export async function connectOptions(flags: ConnectTlsFlags, log?: Log): Promise
     servername: flags.servername,
     clientCert: await certAndKey(flags),
     log,
+    // The WebSocket flags, for commands that have them (ws: reads them, others ignore them).
+    ws: flags.maxFrame === undefined
+      ? undefined
+      : webSocketConnect(flags as WebSocketConnectFlags & FramingFlags),
   };
 }
 
@@ -395,4 +409,121 @@ export function idleTimeoutMs(flags: IdleTimeoutFlags): number | undefined {
   const ms = parseDuration(flags.idleTimeout);
   if (ms <= 0) throw new UsageError("--idle-timeout must be longer than 0", "write a duration such as 30s");
   return ms;
+}
+
+/** WebSocket flags of commands that connect. */
+export interface WebSocketConnectFlags {
+  readonly binary?: boolean;
+  readonly text?: boolean;
+  readonly header?: readonly string[];
+  readonly protocol?: string;
+}
+
+const frameFlags = {
+  binary: {
+    kind: "boolean",
+    brief: "ws: send binary frames (default: text when UTF-8 and -e text)",
+    optional: true,
+  },
+  text: {
+    kind: "boolean",
+    brief: "ws: send text frames; a message that is not UTF-8 is exit 65",
+    optional: true,
+  },
+} as const;
+
+/** Stricli definitions of {@linkcode WebSocketConnectFlags}. */
+export const webSocketConnectFlags = {
+  ...frameFlags,
+  header: {
+    kind: "parsed",
+    parse: parseHeader,
+    brief: "ws: add a handshake header (repeatable), e.g. Origin:https://example.org",
+    placeholder: "NAME:VALUE",
+    variadic: true,
+    optional: true,
+  },
+  protocol: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: offer this subprotocol",
+    placeholder: "NAME",
+    optional: true,
+  },
+} as const;
+
+/** WebSocket flags of `serve`. */
+export interface WebSocketListenFlags {
+  readonly binary?: boolean;
+  readonly text?: boolean;
+  readonly origin?: readonly string[];
+  readonly protocol?: string;
+  readonly pingInterval?: string;
+}
+
+/** Stricli definitions of {@linkcode WebSocketListenFlags}. */
+export const webSocketListenFlags = {
+  ...frameFlags,
+  origin: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: accept only browsers from this Origin (repeatable), e.g. http://localhost:8000",
+    placeholder: "ORIGIN",
+    variadic: true,
+    optional: true,
+  },
+  protocol: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: accept this subprotocol when a client offers it",
+    placeholder: "NAME",
+    optional: true,
+  },
+  pingInterval: {
+    kind: "parsed",
+    parse: String,
+    brief: "ws: ping idle clients this often (whole seconds); close one whose pong is as late",
+    placeholder: "DURATION",
+    optional: true,
+  },
+} as const;
+
+/** Parse `--header NAME:VALUE`. */
+export function parseHeader(text: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/.test(text)) {
+    throw new SyntaxError(`expected NAME:VALUE, e.g. Origin:http://x`);
+  }
+  return text;
+}
+
+/** Frames to send: `--text`, `--binary`, or text for UTF-8 messages under `-e text`. */
+function frameKind(flags: { binary?: boolean; text?: boolean; encoding: string }): FrameKind {
+  if (flags.binary && flags.text) {
+    throw new UsageError("Cannot combine --binary and --text", "choose one frame type");
+  }
+  return flags.text ? "text" : flags.binary || flags.encoding !== "text" ? "binary" : "auto";
+}
+
+/** `ws:` client options from the WebSocket flags, the encoding and `--max-frame`. */
+export function webSocketConnect(flags: WebSocketConnectFlags & FramingFlags): WebSocketOptions {
+  return {
+    frames: frameKind(flags),
+    maxMessage: flags.maxFrame,
+    protocol: flags.protocol,
+    headers: flags.header?.map((h) => {
+      const colon = h.indexOf(":");
+      return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()] as [string, string];
+    }),
+  };
+}
+
+/** `ws:` listen options from `serve`'s WebSocket flags. */
+export function webSocketListen(flags: WebSocketListenFlags & FramingFlags): WebSocketOptions {
+  return {
+    frames: frameKind(flags),
+    maxMessage: flags.maxFrame,
+    protocol: flags.protocol,
+    origins: flags.origin,
+    pingInterval: flags.pingInterval === undefined ? undefined : parseDuration(flags.pingInterval),
+  };
 }

@@ -3,7 +3,7 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { canWatch, listen, parseAddress } from "../lib/address/mod.ts";
+import { canWatch, carriesMessages, framingFor, listen, parseAddress } from "../lib/address/mod.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
@@ -43,13 +43,22 @@ import {
   stderrLog,
   type WaitFlags,
   waitFlags,
+  type WebSocketConnectFlags,
+  webSocketConnectFlags,
 } from "./flags.ts";
 import { connFlag, pcapPortFlag, pcapPortFor } from "./replay.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
 export interface InspectFlags
-  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
+  extends
+    CommonFlags,
+    FramingFlags,
+    ConnectTlsFlags,
+    WaitFlags,
+    IdleTimeoutFlags,
+    BrokerFlags,
+    WebSocketConnectFlags {
   /** `--target`: proxy mode, forwarding each connection to this address. */
   readonly target?: string;
   /** `--intercept`: the live socket path to take over for the run. */
@@ -94,6 +103,7 @@ export const inspectFlags = {
     optional: true,
   },
   ...brokerFlags,
+  ...webSocketConnectFlags,
   target: {
     kind: "parsed",
     parse: String,
@@ -276,6 +286,28 @@ async function watching(
   return 0;
 }
 
+/**
+ * The one framing of both sides: the user's, or a message transport's own. A proxy between a
+ * message transport and a byte stream would need re-framing, which only `pipe` does.
+ */
+function inspectFraming(flags: InspectFlags, address: string | undefined): Framing {
+  const chosen = {
+    framing: parseFraming(flags.framing ?? DEFAULT_FRAMING),
+    given: flags.framing !== undefined,
+    flag: "-f",
+  };
+  const sides = [address, flags.target].filter((a): a is string => a !== undefined).map(parseAddress);
+  const messages = sides.filter(carriesMessages);
+  if (messages.length === 0) return chosen.framing;
+  if (messages.length < sides.length) {
+    throw new UsageError(
+      `inspect cannot proxy between ${messages[0].scheme}: messages and a byte stream`,
+      "proxy ws to ws, or bridge with ipcat pipe --to FRAMING",
+    );
+  }
+  return framingFor(messages[0], chosen);
+}
+
 /** Run `inspect`; resolves to the exit code. */
 export async function inspect(io: Stdio, flags: InspectFlags, address?: string): Promise<number> {
   const log = stderrLog(flags, io.stderr);
@@ -289,7 +321,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
     log("info", await restoreAside(flags.restore));
     return 0;
   }
-  const framing = parseFraming(flags.framing ?? DEFAULT_FRAMING);
+  const framing = inspectFraming(flags, address);
   const format = parseViewFormat(flags.format);
   const encoding = parseEncoding(flags.encoding);
   const color = flags.color ?? (!Deno.noColor && io.stdout.isTerminal());
@@ -349,7 +381,7 @@ export async function inspect(io: Stdio, flags: InspectFlags, address?: string):
       target = interception.target;
     } else {
       target = parseAddress(flags.target!);
-      listener = await listen(parseAddress(address!));
+      listener = await listen(parseAddress(address!), { ws: { maxMessage: flags.maxFrame }, log });
     }
   } catch (error) {
     await recorder?.close();

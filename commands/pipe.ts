@@ -30,12 +30,21 @@ import {
   stderrLog,
   type WaitFlags,
   waitFlags,
+  type WebSocketConnectFlags,
+  webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
 export interface PipeFlags
-  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
+  extends
+    CommonFlags,
+    FramingFlags,
+    ConnectTlsFlags,
+    WaitFlags,
+    IdleTimeoutFlags,
+    BrokerFlags,
+    WebSocketConnectFlags {
   /** `--from`: framing of the first side; default raw. */
   readonly from?: string;
   /** `--to`: framing of the second side; default raw. */
@@ -48,6 +57,7 @@ export interface PipeFlags
 export const pipeFlags = {
   ...connectTlsFlags,
   ...brokerFlags,
+  ...webSocketConnectFlags,
   from: {
     kind: "parsed",
     parse: String,

@@ -29,13 +29,22 @@ import {
   stderrLog,
   type WaitFlags,
   waitFlags,
+  type WebSocketConnectFlags,
+  webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
 export interface SendFlags
-  extends CommonFlags, FramingFlags, ConnectTlsFlags, WaitFlags, IdleTimeoutFlags, BrokerFlags {
+  extends
+    CommonFlags,
+    FramingFlags,
+    ConnectTlsFlags,
+    WaitFlags,
+    IdleTimeoutFlags,
+    BrokerFlags,
+    WebSocketConnectFlags {
   /** `--keep-open`: do not half-close; stop after one reply per message sent. */
   readonly keepOpen: boolean;
   /** `--replies`: stop after this many replies. */
@@ -50,6 +59,7 @@ export interface SendFlags
 export const sendFlags = {
   ...connectTlsFlags,
   ...brokerFlags,
+  ...webSocketConnectFlags,
   keepOpen: {
     kind: "boolean",
     brief: "Do not half-close; stop after one reply per message sent",

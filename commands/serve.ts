@@ -38,11 +38,15 @@ import {
   parseBytes,
   parseCount,
   stderrLog,
+  webSocketListen,
+  type WebSocketListenFlags,
+  webSocketListenFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `serve`. */
-export interface ServeFlags extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags, BrokerFlags {
+export interface ServeFlags
+  extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags, BrokerFlags, WebSocketListenFlags {
   /** `--group`: the NATS queue group `serve` subscribes in. */
   readonly group?: string;
   /** `--echo`: reply to each message with itself. */
@@ -88,6 +92,7 @@ export const serveFlags = {
     placeholder: "NAME",
     optional: true,
   },
+  ...webSocketListenFlags,
   echo: { kind: "boolean", brief: "Reply to each message with itself", default: false },
   handle: {
     kind: "parsed",
@@ -300,7 +305,13 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
   const connections = flags.once ? 1 : serveMode === "forward" ? flags.count : undefined;
 
   const broker = { group: flags.group, creds: flags.creds, serveMode };
-  const listener = await listen(address, { mode, tls: await listenTls(flags), log, broker });
+  const listener = await listen(address, {
+    mode,
+    tls: await listenTls(flags),
+    log,
+    broker,
+    ws: webSocketListen(flags),
+  });
   const server = new Server(listener, {
     log,
     count: serveMode === "forward" ? undefined : flags.count,

@@ -35,6 +35,7 @@ import type {
 import { udpTransport } from "./udp.ts";
 import { unixTransport } from "./unix.ts";
 import { unixgramTransport } from "./unixgram.ts";
+import { webSocketTransports } from "./ws.ts";
 
 export { MESSAGE_FRAMING, MessageStream } from "./_message_stream.ts";
 export type {
@@ -58,6 +59,7 @@ export const TRANSPORTS: readonly Transport[] = [
   stdioTransport as Transport,
   execTransport as Transport,
   natsTransport as Transport,
+  ...webSocketTransports as readonly Transport[],
 ];
 
 /** Can a transport listen (`serve`, `inspect LISTEN`)? A filter for {@linkcode addressForms}. */

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Log } from "../log.ts";
+import type { WebSocketOptions } from "./ws.ts";
 
 /**
  * A live, bidirectional byte connection, shaped like Deno's own: `read`, `write`,
@@ -57,6 +58,8 @@ export interface ListenOptions {
   log?: (level: "error" | "info" | "verbose", line: string) => void;
   /** What a message broker (`nats:`) reads; other transports ignore it. */
   broker?: BrokerOptions;
+  /** `ws:`/`wss:` listeners: frames, message bound, origin check, subprotocol, pings. */
+  ws?: WebSocketOptions;
 }
 
 /** Options only a message broker (`nats:`) reads. */
@@ -92,6 +95,8 @@ export interface ConnectOptions {
   log?: Log;
   /** What a message broker (`nats:`) reads; other transports ignore it. */
   broker?: BrokerOptions;
+  /** `ws:`/`wss:` clients: frames, message bound, headers, subprotocol. */
+  ws?: WebSocketOptions;
 }
 
 /** A parsed address: plain data, nothing opened yet. */
