@@ -219,3 +219,11 @@ Deno.test("ws: many concurrent clients against serve --echo each get their own r
   clients.forEach((c) => c.socket.close());
   await Promise.all(clients.map((c) => c.closed));
 });
+
+Deno.test("ws: send without --keep-open waits for the replies in flight before its close frame (no loss)", async () => {
+  // Each reply takes a while: a close frame sent at EOF would cut them off.
+  await using server = await startServe(["--handle", "sh -c 'sleep 0.3; cat'", "ws:0"]);
+  const sent = await within(ipcat(["send", server.address, "one", "two", "three"]), 20_000, "send");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(sent.stdout, "one\ntwo\nthree\n");
+});

@@ -85,6 +85,9 @@ export function closeError(peer: string, code: number, reason: string): Error | 
 }
 
 /** One WebSocket, client or server side, as a message connection. */
+/** How long a silent peer gets to answer before our close frame goes (see `closeWrite`). */
+export const CLOSE_LINGER_MS = 1000;
+
 class WebSocketConnection extends MessageStream {
   #socket: WebSocket;
   #frames: FrameKind;
@@ -95,6 +98,10 @@ class WebSocketConnection extends MessageStream {
   #ended = false;
   #failure: Error | null = null;
   #peerSentBinary = false;
+  /** Messages sent and received, for the linger before our close frame. */
+  #sent = 0;
+  #receivedCount = 0;
+  #lastReceived = 0;
 
   constructor(socket: WebSocket, peer: string, options: WebSocketOptions, log?: Log) {
     super(peer, options.maxMessage ?? DEFAULT_MAX_MESSAGE);
@@ -133,6 +140,8 @@ class WebSocketConnection extends MessageStream {
       return;
     }
     this.#queue.push(message);
+    this.#receivedCount++;
+    this.#lastReceived = Date.now();
     this.#notify();
   }
 
@@ -174,15 +183,27 @@ class WebSocketConnection extends MessageStream {
       }
       this.#socket.send(text ?? message.slice());
     }
+    this.#sent++;
     while (this.#socket.bufferedAmount > HIGH_WATER && this.#socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 
-  closeWrite(): Promise<void> {
-    // The close frame; the peer's messages keep coming until its own close (no loss).
+  /**
+   * Our end of the conversation. WebSocket has no half-close: a peer that gets our close frame
+   * answers with its own and sends nothing more, so replies still on their way would be lost.
+   * So the close frame waits until the peer has sent at least as many messages as we did, or
+   * has been silent for {@linkcode CLOSE_LINGER_MS} (a server that does not answer every
+   * message), or has closed.
+   */
+  async closeWrite(): Promise<void> {
+    const since = Date.now();
+    while (this.#socket.readyState === WebSocket.OPEN && this.#receivedCount < this.#sent) {
+      const quiet = Date.now() - Math.max(since, this.#lastReceived);
+      if (quiet >= CLOSE_LINGER_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, CLOSE_LINGER_MS - quiet)));
+    }
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000);
-    return Promise.resolve();
   }
 
   close(): void {
