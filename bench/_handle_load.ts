@@ -30,6 +30,11 @@ async function readAll(conn: Deno.Conn, until: (text: string) => boolean): Promi
   return text;
 }
 
+// One write may take only part of a large buffer: the rest would be lost before closeWrite.
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
+}
+
 let failures = 0;
 const start = performance.now();
 await Promise.all(Array.from({ length: workers }, async (_, w) => {
@@ -38,7 +43,7 @@ await Promise.all(Array.from({ length: workers }, async (_, w) => {
     const conn = await connect();
     const expected = mine.join("");
     const [, text] = await Promise.all([
-      conn.write(te.encode(expected)).then(() => conn.closeWrite()),
+      writeAll(conn, te.encode(expected)).then(() => conn.closeWrite()),
       readAll(conn, (t) => t.length >= expected.length),
     ]);
     if (text !== expected) failures++;

@@ -61,6 +61,7 @@ const FLAG_GROUPS: Record<string, string> = {
   exec: "Modes (default: print each message)",
   broadcast: "Modes (default: print each message)",
   forward: "Modes (default: print each message)",
+  handleStream: "Modes (default: print each message)",
   jobs: "--handle options",
   handleTimeout: "--handle options",
   queue: "--broadcast options",

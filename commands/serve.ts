@@ -18,6 +18,7 @@ import { execSession } from "../lib/serve/exec.ts";
 import { frameErrorFrom } from "../lib/framing/guess.ts";
 import { DEFAULT_FRAMING, parseFraming } from "../lib/framing/mod.ts";
 import { HandlerService } from "../lib/serve/handle.ts";
+import { streamHandlerSession } from "../lib/serve/handle_stream.ts";
 import { parseProgram } from "../lib/process/command_line.ts";
 import { Server, type Session } from "../lib/serve/server.ts";
 import { Sink } from "../lib/serve/sink.ts";
@@ -61,6 +62,8 @@ export interface ServeFlags
   readonly once?: boolean;
   /** `--handle`: command run per message, its stdout the reply. */
   readonly handle?: string;
+  /** `--handle-stream`: command run per connection, one message per line in, one reply per line out. */
+  readonly handleStream?: string;
   /** `--exec`: command run per connection, bridged to its raw bytes. */
   readonly exec?: string;
   /** `--broadcast`: relay each message to every other client. */
@@ -98,6 +101,13 @@ export const serveFlags = {
     kind: "parsed",
     parse: String,
     brief: "Run CMD (no shell) per message: message on stdin, its stdout is the reply",
+    placeholder: "CMD",
+    optional: true,
+  },
+  handleStream: {
+    kind: "parsed",
+    parse: String,
+    brief: "Run CMD (no shell) per connection: each message a line on its stdin, each stdout line a reply",
     placeholder: "CMD",
     optional: true,
   },
@@ -217,11 +227,14 @@ function parseMode(text: string): number {
 }
 
 /** The one mode chosen; a usage error when several are. */
-function parseServeMode(flags: ServeFlags): "sink" | "echo" | "handle" | "exec" | "broadcast" | "forward" {
+function parseServeMode(
+  flags: ServeFlags,
+): "sink" | "echo" | "handle" | "handle-stream" | "exec" | "broadcast" | "forward" {
   const chosen = [
     flags.forward !== undefined && "--forward",
     flags.echo && "--echo",
     flags.handle !== undefined && "--handle",
+    flags.handleStream !== undefined && "--handle-stream",
     flags.exec !== undefined && "--exec",
     flags.broadcast && "--broadcast",
   ].filter((m): m is string => typeof m === "string");
@@ -295,6 +308,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
   // A program that cannot start is a usage error now, not a surprise on the first message.
   const argv = flags.handle !== undefined
     ? parseProgram(flags.handle)
+    : flags.handleStream !== undefined
+    ? parseProgram(flags.handleStream)
     : flags.exec !== undefined
     ? parseProgram(flags.exec)
     : [];
@@ -369,6 +384,9 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     if (handlers) return await handlers.serve(session);
     if (hub) return await hub.join(session);
     if (serveMode === "exec") return await execSession(session, { argv, log });
+    if (serveMode === "handle-stream") {
+      return await streamHandlerSession(session, { argv, framing, maxFrame: flags.maxFrame, log, take });
+    }
     if (target) {
       return await forwardSession(session, {
         target,
