@@ -31,9 +31,11 @@ export interface WatchOptions {
   format: (event: InspectEvent) => string | Uint8Array;
   /** Show at most this many bytes of each message. */
   showMax: number;
+  /** `--record`/`--pcap`: where each message is also recorded. */
   recorder?: Recorder;
   /** Stop after this many messages. */
   count?: number;
+  /** How to reach the broker (TLS, `--creds`). */
   connect?: ConnectOptions;
   /** Stops the watch. */
   signal: AbortSignal;
