@@ -7,7 +7,6 @@
 import {
   AliasNotFoundError,
   ArgumentParseError,
-  type ArgumentScannerError,
   EnumValidationError,
   FlagNotFoundError,
   InvalidNegatedFlagSyntaxError,
@@ -27,9 +26,10 @@ const reason = (error: unknown) =>
 
 /**
  * The one line for a command-line mistake in `command` (`usage` is its synopsis), without
- * the `ipcat: ` prefix.
+ * the `ipcat: ` prefix. `error` is one of Stricli's `ArgumentScannerError`s; typed as
+ * `Error` so this module's API does not expose Stricli's types.
  */
-export function argumentErrorText(error: ArgumentScannerError, command: string, usage: string): string {
+export function argumentErrorText(error: Error, command: string, usage: string): string {
   const help = `see ipcat ${command} --help`;
   if (error instanceof FlagNotFoundError) {
     const input = `--${error.input}`;

@@ -398,7 +398,15 @@ export interface IdleTimeoutFlags {
 }
 
 /** Stricli definition of `--idle-timeout`; `brief` says what closes in that command. */
-export function idleTimeoutFlag(brief: string) {
+export function idleTimeoutFlag(brief: string): {
+  readonly idleTimeout: {
+    readonly kind: "parsed";
+    readonly parse: StringConstructor;
+    readonly brief: string;
+    readonly placeholder: "DURATION";
+    readonly optional: true;
+  };
+} {
   return {
     idleTimeout: { kind: "parsed", parse: String, brief, placeholder: "DURATION", optional: true },
   } as const;

@@ -4,7 +4,6 @@
  * the man page are generated from.
  * @module
  */
-import type { Command, CommandContext } from "@stricli/core";
 import { FRAMINGS } from "../lib/framing/mod.ts";
 import { ENCODINGS } from "../lib/encoding.ts";
 import { addressForms } from "../lib/address/mod.ts";
@@ -20,17 +19,21 @@ export interface HelpFlag {
   readonly placeholder?: string;
   /** Values it takes, when they are a fixed list (framings, encodings, enums). */
   readonly values?: readonly string[];
+  /** The one-line description after the flag. */
   readonly brief: string;
   /** Shown as `[default: X]`; absent when it goes without saying (booleans off, optional values). */
   readonly default?: string;
   /** A boolean that also has `--no-NAME`. */
   readonly negatable: boolean;
+  /** The heading it is listed under: `Common options`, `Serve options` ... */
   readonly group: string;
 }
 
 /** One command as help shows it. */
 export interface HelpCommand {
+  /** `serve`, `send` ... as typed after `ipcat`. */
   readonly name: string;
+  /** One line: what the command does. */
   readonly brief: string;
   /** `ADDR [MSG...]` */
   readonly operands: string;
@@ -38,6 +41,7 @@ export interface HelpCommand {
   readonly description: readonly string[];
   /** `Examples:`, `Addresses:` ... each heading with its verbatim lines. */
   readonly sections: readonly { heading: string; lines: readonly string[] }[];
+  /** Every flag it takes, `--help` included. */
   readonly flags: readonly HelpFlag[];
 }
 
@@ -79,8 +83,21 @@ function registryValues(name: string): readonly string[] | undefined {
   return undefined;
 }
 
+/**
+ * What {@linkcode describeCommand} reads of a Stricli command (`buildCommand`'s result),
+ * spelled out so this module's API does not expose Stricli's types.
+ */
+export interface CommandDefinition {
+  /** One line: what the command does. */
+  readonly brief: string;
+  /** Prose, then `Heading:` sections, as written in cli.ts. */
+  readonly fullDescription: string | undefined;
+  /** Stricli's flags, aliases and positional operands. */
+  readonly parameters: object;
+}
+
 /** The help model of a Stricli command named `name`. */
-export function describeCommand(name: string, command: Command<CommandContext>): HelpCommand {
+export function describeCommand(name: string, command: CommandDefinition): HelpCommand {
   const parameters = command.parameters as {
     flags?: Record<string, FlagDefinition>;
     aliases?: Record<string, string>;
@@ -159,7 +176,9 @@ function splitDescription(text: string) {
 
 /** How help is laid out: width in columns, headings in bold or not. */
 export interface HelpStyle {
+  /** Columns to wrap prose at. */
   readonly width: number;
+  /** Headings in bold (`--color`, or a terminal without `NO_COLOR`). */
   readonly color: boolean;
 }
 

@@ -2,14 +2,21 @@
  * `--idle-timeout`: end a connection (or a pair of them) after a stretch with no data in
  * either direction, as socat `-T` and nc `-w` do.
  *
- * @example Close a connection nobody talks on for 5 s
+ * @example Close a connection nobody talks on for 50 ms
  * ```ts
- * import { connect, parseAddress } from "./address/mod.ts";
+ * import { connect, listen, parseAddress } from "./address/mod.ts";
+ * import { TimeoutError } from "./errors.ts";
  * import { IdleTimer } from "./idle.ts";
  *
- * using idle = new IdleTimer(5000, () => console.log("idle for 5 s"));
- * const conn = idle.watch(await connect(parseAddress("tcp:127.0.0.1:9000")));
- * await conn.read(new Uint8Array(16)); // rejects with a TimeoutError after 5 s of silence
+ * const listener = await listen(parseAddress("tcp:127.0.0.1:0"));
+ * const accepting = listener.accept();
+ * using idle = new IdleTimer(50, () => console.log("idle for 50 ms"));
+ * const conn = idle.watch(await connect(parseAddress(listener.address)));
+ * const silent = await accepting;
+ * const read = await conn.read(new Uint8Array(16)).catch((error) => error);
+ * console.log(read instanceof TimeoutError); // true: rejected after 50 ms of silence
+ * silent.close();
+ * listener.close();
  * ```
  * @module
  */
@@ -58,6 +65,7 @@ export class IdleTimer implements Disposable {
     return new IdleWatchedConnection(conn, this);
   }
 
+  /** Stop the clock; watched connections stay open. */
   [Symbol.dispose](): void {
     // A reset per chunk would be a clearTimeout per chunk: the timer instead checks the
     // last activity when it fires and sleeps for the rest.
@@ -85,8 +93,11 @@ export class IdleTimer implements Disposable {
 
 /** `--idle-timeout` ran out (exit 124 where a command exits). */
 export class IdleTimeoutError extends TimeoutError {
+  /** Class name, as in stack traces. */
   override name = "IdleTimeoutError";
+  /** The `--idle-timeout` that ran out, in milliseconds. */
   readonly ms: number;
+  /** `subject` names what went quiet, as the message's first words. */
   constructor(ms: number, subject?: string) {
     const why = `no data either way for ${formatMs(ms)}`;
     super(subject === undefined ? why : `${subject}: ${why}`, "raise --idle-timeout");

@@ -12,10 +12,44 @@
  *
  * The client costs ~60 ms to load: it is imported only here, when a `nats:` address is opened.
  *
- * @example
+ * @example A request to a subject `serve` answers (needs `nats-server` on PATH)
  * ```ts
- * const address = natsTransport.parse("//127.0.0.1:4222/svc.echo");
+ * import { MESSAGE_FRAMING } from "./_message_stream.ts";
+ * import { natsTransport } from "./nats.ts";
+ *
+ * // A nats-server of its own, on a free loopback port.
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = probe.addr.port;
+ * probe.close();
+ * const server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", String(port)],
+ *   stdout: "null",
+ *   stderr: "piped",
+ * }).spawn();
+ * const said = server.stderr.pipeThrough(new TextDecoderStream()).values();
+ * for (let text = ""; !text.includes("Server is ready");) text += (await said.next()).value;
+ *
+ * // Its connections' bytes are whole messages in MESSAGE_FRAMING: a 4-byte length, then the message.
+ * const address = natsTransport.parse(`//127.0.0.1:${port}/svc.echo`);
+ * const listener = await natsTransport.listen!(address, {});
+ * const answering = (async () => {
+ *   const request = await listener.accept();
+ *   const buffer = new Uint8Array(64);
+ *   const n = await request.read(buffer);
+ *   await request.write(buffer.subarray(0, n ?? 0));
+ *   await request.close();
+ * })();
  * const conn = await natsTransport.connect!(address, { broker: { use: "request" } });
+ * await conn.write(MESSAGE_FRAMING.encode([new TextEncoder().encode("hi")]));
+ * const reply = new Uint8Array(64);
+ * const n = await conn.read(reply);
+ * console.log(new TextDecoder().decode(reply.subarray(4, n ?? 0))); // "hi"
+ * await conn.close();
+ * await answering;
+ * await listener.close();
+ * server.kill();
+ * for await (const _ of said);
+ * await server.status;
  * ```
  * @module
  */
@@ -27,15 +61,21 @@ import type { Address, BrokerOptions, Connection, Listener, Transport } from "./
 
 /** A parsed `nats:` address. */
 export interface NatsAddress extends Address {
+  /** Always `nats`. */
   readonly scheme: "nats";
   /** `tls://HOST:PORT` or `nats://HOST:PORT`, as the client takes it. */
   readonly server: string;
+  /** The server's host, 127.0.0.1 when the address names none. */
   readonly host: string;
+  /** The server's port, 4222 when the address names none. */
   readonly port: number;
+  /** `USER` of `USER:PASS@`. */
   readonly user?: string;
+  /** `PASS` of `USER:PASS@`; never shown in the address's `text`. */
   readonly pass?: string;
   /** A user without a password is a token, as NATS URLs spell it. */
   readonly token?: string;
+  /** The subject sent to, or subscribed to (`serve`, `inspect` may use `*` and `>`). */
   readonly subject: string;
 }
 

@@ -160,10 +160,12 @@ export interface Transport<A extends Address = Address> {
 
 /** One message as a broker delivered it, for `inspect`. */
 export interface BrokerMessage {
+  /** The subject it was published on. */
   readonly subject: string;
   /** Where a reply goes (a request's inbox), if anywhere. */
   readonly reply?: string;
   /** Header names and values, in order; a name may repeat. */
   readonly headers?: [string, string][];
+  /** Its payload. */
   readonly data: Uint8Array;
 }

@@ -3,17 +3,43 @@
  * reply subject and headers (then the message as the log shows any other), and recorded with
  * `--record`. `nats sub '>'` with ipcat's log view.
  *
- * @example
+ * @example One message on `orders.>`, published once the watch is subscribed (needs `nats-server` on PATH)
  * ```ts
- * import { parseAddress } from "../address/mod.ts";
+ * import { connect, MESSAGE_FRAMING, parseAddress } from "../address/mod.ts";
  * import { eventFormatter } from "./log_format.ts";
  * import { watchBroker } from "./watch.ts";
- * await watchBroker(parseAddress("nats:orders.>"), {
+ *
+ * // A nats-server of its own, on a free loopback port.
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = probe.addr.port;
+ * probe.close();
+ * const server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", String(port)],
+ *   stdout: "null",
+ *   stderr: "piped",
+ * }).spawn();
+ * const said = server.stderr.pipeThrough(new TextDecoderStream()).values();
+ * for (let text = ""; !text.includes("Server is ready");) text += (await said.next()).value;
+ *
+ * const subscribed = Promise.withResolvers<void>();
+ * const watching = watchBroker(parseAddress(`nats://127.0.0.1:${port}/orders.>`), {
  *   out: Deno.stdout,
  *   format: eventFormatter({ format: "auto", color: false }),
  *   showMax: 1024,
- *   signal: AbortSignal.timeout(1000),
+ *   count: 1,
+ *   connect: { log: (_level, line) => line.startsWith("watching") && subscribed.resolve() },
+ *   signal: AbortSignal.timeout(10_000),
  * });
+ * await subscribed.promise;
+ * const publisher = await connect(parseAddress(`nats://127.0.0.1:${port}/orders.new`), {
+ *   broker: { use: "publish" },
+ * });
+ * await publisher.write(MESSAGE_FRAMING.encode([new TextEncoder().encode("42 apples")]));
+ * console.log(await watching); // 1, after the line "HH:MM:SS.mmm orders.new" and the message
+ * await publisher.close();
+ * server.kill();
+ * for await (const _ of said);
+ * await server.status;
  * ```
  * @module
  */
@@ -31,9 +57,11 @@ export interface WatchOptions {
   format: (event: InspectEvent) => string | Uint8Array;
   /** Show at most this many bytes of each message. */
   showMax: number;
+  /** `--record`/`--pcap`: where each message is also recorded. */
   recorder?: Recorder;
   /** Stop after this many messages. */
   count?: number;
+  /** How to reach the broker (TLS, `--creds`). */
   connect?: ConnectOptions;
   /** Stops the watch. */
   signal: AbortSignal;

@@ -3,16 +3,41 @@
  * TARGET, joined both ways by `pipe()` (the raw relay, or re-framing with `--from`/`--to`),
  * with pipe's half-close rules. What socat's `UNIX-LISTEN:S,fork TCP:HOST:PORT` does.
  *
- * @example
+ * @example One client forwarded to a TCP target that answers in upper case
  * ```ts
- * import { listen, parseAddress } from "../address/mod.ts";
+ * import { connect, listen, parseAddress } from "../address/mod.ts";
+ * import type { Connection } from "../address/types.ts";
  * import { Server } from "./server.ts";
  * import { forwardSession } from "./forward.ts";
  *
- * const listener = await listen(parseAddress(`unix:${await Deno.makeTempDir()}/front.sock`));
- * const server = new Server(listener, { log: () => {} });
- * const target = parseAddress("tcp:127.0.0.1:8000");
- * await server.run((session) => forwardSession(session, { target, log: () => {} }));
+ * const readAll = async (conn: Connection) => {
+ *   const buffer = new Uint8Array(64);
+ *   let text = "";
+ *   for (let n; (n = await conn.read(buffer)) !== null;) text += new TextDecoder().decode(buffer.subarray(0, n));
+ *   return text;
+ * };
+ * const upstream = await listen(parseAddress("tcp:127.0.0.1:0"));
+ * const answering = (async () => {
+ *   const conn = await upstream.accept();
+ *   await conn.write(new TextEncoder().encode((await readAll(conn)).toUpperCase()));
+ *   conn.close();
+ *   upstream.close();
+ * })();
+ * const front = parseAddress(`unix:${await Deno.makeTempDir()}/front.sock`);
+ * const server = new Server(await listen(front), { log: () => {} });
+ * const target = parseAddress(upstream.address);
+ * const serving = server.run(async (session) => {
+ *   await forwardSession(session, { target, log: () => {} });
+ *   server.stop();
+ * });
+ * const client = await connect(front);
+ * await client.write(new TextEncoder().encode("hi"));
+ * await client.closeWrite();
+ * const answer = await readAll(client);
+ * client.close();
+ * await answering;
+ * await serving;
+ * console.log(answer); // "HI"
  * ```
  * @module
  */
@@ -28,6 +53,7 @@ import type { Session } from "./server.ts";
 export interface ForwardOptions {
   /** Where each client's connection goes. */
   target: Address;
+  /** Where the `cannot reach TARGET` and `connected to TARGET` lines go. */
   log: Log;
   /** Framing on the client side; `undefined` means raw. */
   from?: Framing;
