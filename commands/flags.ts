@@ -422,9 +422,13 @@ export function idleTimeoutMs(flags: IdleTimeoutFlags): number | undefined {
 
 /** WebSocket flags of commands that connect. */
 export interface WebSocketConnectFlags {
+  /** `--binary`: send binary frames. */
   readonly binary?: boolean;
+  /** `--text`: send text frames (a message that is not UTF-8 is exit 65). */
   readonly text?: boolean;
+  /** `--header`: extra handshake headers, `NAME:VALUE`. */
   readonly header?: readonly string[];
+  /** `--protocol`: the subprotocol offered (client) or accepted (serve). */
   readonly protocol?: string;
 }
 
@@ -463,10 +467,15 @@ export const webSocketConnectFlags = {
 
 /** WebSocket flags of `serve`. */
 export interface WebSocketListenFlags {
+  /** `--binary`: send binary frames. */
   readonly binary?: boolean;
+  /** `--text`: send text frames (a message that is not UTF-8 is exit 65). */
   readonly text?: boolean;
+  /** `--origin`: the only browser Origins `serve` accepts. */
   readonly origin?: readonly string[];
+  /** `--protocol`: the subprotocol offered (client) or accepted (serve). */
   readonly protocol?: string;
+  /** `--ping-interval`: ping an idle client this often; close it if the pong is late. */
   readonly pingInterval?: string;
 }
 

@@ -18,8 +18,11 @@ import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Tran
 
 /** A WebSocket endpoint: where to connect, or where to listen and on which path. */
 export interface WebSocketAddress extends Address {
+  /** `ws` (plain) or `wss` (over TLS). */
   readonly scheme: "ws" | "wss";
+  /** Host to connect to or listen on. */
   readonly host: string;
+  /** TCP port (0 to listen on a free one). */
   readonly port: number;
   /** Path and query, starting with `/`. */
   readonly path: string;
