@@ -126,8 +126,14 @@ const te = new TextEncoder();
 /** The server port a pcap shows: the flag, else the target's TCP port, else 9 (discard). */
 export function pcapPortFor(flag: number | undefined, target: string | undefined): number {
   if (flag !== undefined) return flag;
-  const port = /^(?:tcp|tls):.*:(\d+)$/.exec(target ?? "")?.[1];
-  return port && Number(port) > 0 ? Number(port) : 9;
+  // Any address with a port (tcp:PORT, tcp:HOST:PORT, tls:…, ws:…), as the registry parses it.
+  let port: unknown;
+  try {
+    port = target === undefined ? undefined : parseAddress(target).port;
+  } catch {
+    port = undefined;
+  }
+  return typeof port === "number" && port > 0 ? port : 9;
 }
 
 /** Write `recording` as a pcap (`replay --to-pcap`). */

@@ -12,9 +12,12 @@ const MARKER = "<!-- runnable -->";
 /** The runnable blocks, each with the README line it starts on. */
 export function runnableBlocks(readme: string): { line: number; code: string }[] {
   const blocks: { line: number; code: string }[] = [];
-  const pattern = /<!-- runnable -->\s*\n```(?:sh|bash|console)\n([\s\S]*?)\n```/g;
+  // A block inside a list item is indented: its fences and lines lose that indent.
+  const pattern = /<!-- runnable -->\s*?\n([ \t]*)```(?:sh|bash|console)\n([\s\S]*?)\n\1```/g;
   for (const match of readme.matchAll(pattern)) {
-    blocks.push({ line: readme.slice(0, match.index).split("\n").length + 1, code: match[1] });
+    const [, indent, code] = match;
+    const lines = code.split("\n").map((l) => l.startsWith(indent) ? l.slice(indent.length) : l);
+    blocks.push({ line: readme.slice(0, match.index).split("\n").length + 1, code: lines.join("\n") });
   }
   return blocks;
 }
@@ -32,8 +35,9 @@ for (const block of blocks) {
   Deno.test(`README.md:${block.line} runs as written`, async () => {
     await using dir = await tempDir();
     // Background servers belong to the block: killed with it, waited for so none outlives the test.
+    // `|| true`: under set -e a block with no job left would otherwise exit 2 from a bare `kill`.
     const script = `set -eo pipefail
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 ${block.code}
 `;
     const result = await within(
