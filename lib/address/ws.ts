@@ -5,8 +5,27 @@
  *
  * @example
  * ```ts
- * const address = webSocketTransports[0].parse("//127.0.0.1:8080/chat");
- * const conn = await webSocketTransports[0].connect!(address, {});
+ * import { webSocketTransports } from "./ws.ts";
+ * import { MESSAGE_FRAMING } from "./_message_stream.ts";
+ * const [ws] = webSocketTransports;
+ * // An echo server on a free port, and a client: one message each way.
+ * const listener = await ws.listen!(ws.parse("0/chat"), {});
+ * const url = listener.address; // ws://127.0.0.1:PORT/chat
+ * const serving = (async () => {
+ *   const conn = await listener.accept();
+ *   const buffer = new Uint8Array(64);
+ *   const n = await conn.read(buffer);
+ *   await conn.write(buffer.subarray(0, n ?? 0));
+ *   await conn.closeWrite();
+ * })();
+ * const client = await ws.connect!(ws.parse(url.slice("ws:".length)), {});
+ * await client.write(MESSAGE_FRAMING.encode([new TextEncoder().encode("hi")]));
+ * const reply = new Uint8Array(64);
+ * const n = await client.read(reply); // the message, in MESSAGE_FRAMING: 4-byte length, "hi"
+ * console.log(new TextDecoder().decode(reply.subarray(4, n ?? 4))); // hi
+ * await serving;
+ * await client.close();
+ * await listener.close();
  * ```
  * @module
  */
