@@ -1,41 +1,111 @@
 /**
  * ipcat's entry point: builds the command tree, and is the one place that maps errors to
  * exit codes and exits.
+ *
+ * `send` runs once per message in shell loops, so this file imports nothing up front: what
+ * needs no code (no command, `--version`, an option before the command) is answered first,
+ * then Stricli and only the command that runs are loaded (`make` bundles with code
+ * splitting, so each dynamic import below is a chunk read only when reached). Help,
+ * completions and the man page load only when asked for. docs/design-notes.md has the figures.
  * @module
  */
-import {
+import type { Command, CommandContext } from "@stricli/core";
+import type { ServeFlags } from "./commands/serve.ts";
+import type { SendFlags } from "./commands/send.ts";
+import type { InspectFlags } from "./commands/inspect.ts";
+import type { PipeFlags } from "./commands/pipe.ts";
+import type { ReplayFlags } from "./commands/replay.ts";
+import type { Transport } from "./lib/address/mod.ts";
+import type { Stdio } from "./commands/stdio.ts";
+import type { HelpCommand } from "./commands/help.ts";
+
+/** ipcat's version, as `ipcat --version` prints it. */
+export const VERSION = "0.1.0";
+
+/** The commands, in help order. Each is built, and its module loaded, only when needed. */
+const COMMANDS = ["serve", "send", "pipe", "inspect", "replay"];
+
+const te = new TextEncoder();
+const stream = (target: typeof Deno.stdout) => ({
+  write(text: string) {
+    try {
+      target.writeSync(te.encode(text));
+    } catch {
+      // Output closed: the exit code still tells.
+    }
+  },
+});
+
+const named = Deno.args[0] ?? "";
+// Options end at `--`: what follows is operands, even `-h` or `-ERR`.
+const endOfOptions = Deno.args.indexOf("--");
+const options = endOfOptions < 0 ? Deno.args : Deno.args.slice(0, endOfOptions);
+const wantsHelp = options.includes("--help") || options.includes("-h") || named === "help";
+
+/**
+ * `IPCAT_DEBUG=startup`: when each startup step ended, in ms since the runtime started (the
+ * runtime's own start before that is Deno's, as in an empty `deno run`).
+ */
+const mark = Deno.env.get("IPCAT_DEBUG") === "startup"
+  ? (step: string) =>
+    stream(Deno.stderr).write(`ipcat: startup: ${step} at ${performance.now().toFixed(1)} ms\n`)
+  : () => {};
+mark("entry");
+
+// What needs no code is answered before anything is loaded.
+if (Deno.args.length === 0) {
+  // Like a usage error: stdout carries data only, so the hint goes to stderr.
+  stream(Deno.stderr).write(`ipcat: no command given (commands: ${COMMANDS.join(", ")}; see ipcat --help)\n`);
+  Deno.exit(2);
+}
+if (named === "-V" || named === "--version") {
+  stream(Deno.stdout).write(`ipcat ${VERSION} (deno ${Deno.version.deno})\n`);
+  Deno.exit(0);
+}
+if (!wantsHelp && named.startsWith("-")) {
+  stream(Deno.stderr).write(
+    `ipcat: ${named} before a command (usage: ipcat COMMAND [OPTIONS] ARGS...; -V prints the version)\n`,
+  );
+  Deno.exit(2);
+}
+
+const {
   ArgumentScannerError,
   buildApplication,
   buildCommand,
   buildRouteMap,
-  type Command,
-  type CommandContext,
   run,
   text_en,
-} from "@stricli/core";
-import { commonAliases, commonFlags, connectTlsAliases, framingFlags } from "./commands/flags.ts";
-import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
-import { send, type SendFlags, sendFlags } from "./commands/send.ts";
-import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
-import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
-import { replayCommand, type ReplayFlags, replayFlags } from "./commands/replay.ts";
-import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
-import { denoStdio, type Stdio } from "./commands/stdio.ts";
-import { appHelp, commandHelp, describeCommand, type HelpCommand } from "./commands/help.ts";
-import { argumentErrorText } from "./commands/argument_errors.ts";
-import { completionScript } from "./commands/completions.ts";
-import { manPage } from "./commands/man.ts";
-import {
+  commonAliases,
+  commonFlags,
+  connectTlsAliases,
+  framingFlags,
+  addressForms,
+  addressSyntax,
+  canConnect,
+  canListen,
   describe,
   FrameError,
   InterruptedError,
   TimeoutError,
   UnavailableError,
   UsageError,
-} from "./lib/errors.ts";
-
-/** ipcat's version, as `ipcat --version` prints it. */
-export const VERSION = "0.1.0";
+  denoStdio,
+  appHelp,
+  commandHelp,
+  describeCommand,
+  argumentErrorText,
+  serve,
+  serveFlags,
+  send,
+  sendFlags,
+  inspect,
+  inspectFlags,
+  pipeCommand,
+  pipeFlags,
+  replayCommand,
+  replayFlags,
+} = await import("./commands/_cli_modules.ts");
 
 /** The one table from error to exit code, as README.md "Exit codes" documents them. */
 function exitCodeOf(error: unknown): number {
@@ -68,7 +138,9 @@ let exitCode: number | undefined;
  */
 function command<F, A extends unknown[]>(impl: (io: Stdio, flags: F, ...args: A) => Promise<number>) {
   return async function (this: CommandContext, flags: F, ...args: A): Promise<void> {
+    mark("parsed");
     exitCode = await impl(denoStdio, flags, ...args);
+    mark("ran");
   };
 }
 
@@ -83,8 +155,8 @@ const addressParam = (filter: (transport: Transport) => boolean) => ({
 const addressesHelp = (filter: (transport: Transport) => boolean) =>
   `\n\nAddresses:\n${addressForms(filter).map((line) => `  ${line}`).join("\n")}`;
 
-const serveCommand = () =>
-  buildCommand<ServeFlags, [string], CommandContext>({
+const serveCommand = () => {
+  return buildCommand<ServeFlags, [string], CommandContext>({
     func: command(serve),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...serveFlags },
@@ -114,9 +186,10 @@ Examples:
       }`,
     },
   });
+};
 
-const sendCommand = () =>
-  buildCommand<SendFlags, [string, ...string[]], CommandContext>({
+const sendCommand = () => {
+  return buildCommand<SendFlags, [string, ...string[]], CommandContext>({
     func: command(send),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...sendFlags },
@@ -145,9 +218,10 @@ Examples:
   ipcat send --wait 5s --timeout 10s /tmp/app.sock ping${addressesHelp(canConnect)}`,
     },
   });
+};
 
-const inspectCommand = () =>
-  buildCommand<InspectFlags, [string?], CommandContext>({
+const inspectCommand = () => {
+  return buildCommand<InspectFlags, [string?], CommandContext>({
     func: command(inspect),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...inspectFlags },
@@ -183,9 +257,10 @@ Examples:
       }`,
     },
   });
+};
 
-const pipeCommandRoute = () =>
-  buildCommand<PipeFlags, [string, string?], CommandContext>({
+const pipeCommandRoute = () => {
+  return buildCommand<PipeFlags, [string, string?], CommandContext>({
     func: command(pipeCommand),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...pipeFlags },
@@ -225,9 +300,10 @@ Examples:
       }`,
     },
   });
+};
 
-const replayRoute = () =>
-  buildCommand<ReplayFlags, [string, string?], CommandContext>({
+const replayRoute = () => {
+  return buildCommand<ReplayFlags, [string, string?], CommandContext>({
     func: command(replayCommand),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...replayFlags },
@@ -254,6 +330,7 @@ Examples:
   ipcat replay t.jsonl --to-pcap t.pcap --pcap-port 80   for Wireshark${addressesHelp(canConnect)}`,
     },
   });
+};
 
 const commands: Record<string, () => Command<CommandContext>> = {
   serve: serveCommand,
@@ -263,14 +340,12 @@ const commands: Record<string, () => Command<CommandContext>> = {
   replay: replayRoute,
 };
 // Stricli checks every flag of a command as it builds it (~2 ms for all four at each start):
-// a run that names its command builds only that one; help and anything else builds all.
-const named = Deno.args[0] ?? "";
-// Options end at `--`: what follows is operands, even `-h` or `-ERR`.
-const endOfOptions = Deno.args.indexOf("--");
-const options = endOfOptions < 0 ? Deno.args : Deno.args.slice(0, endOfOptions);
-const wantsHelp = options.includes("--help") || options.includes("-h") || named === "help";
-const chosen = Object.hasOwn(commands, named) && !wantsHelp ? [named] : Object.keys(commands);
-const built = Object.fromEntries(chosen.map((name) => [name, commands[name]()]));
+// a run that names its command builds (and loads) only that one; help and anything else all.
+mark("loaded");
+const chosen = Object.hasOwn(commands, named) && !wantsHelp ? [named] : COMMANDS;
+const built = Object.fromEntries(
+  await Promise.all(chosen.map(async (name) => [name, await commands[name]()])),
+);
 const helpModel = (): HelpCommand[] => chosen.map((name) => describeCommand(name, built[name]));
 
 const routes = buildRouteMap({
@@ -282,7 +357,8 @@ const routes = buildRouteMap({
 
 /** `ipcat send [OPTIONS] ADDR [MSG...]`, for usage errors. */
 const synopsis = (name: string) => {
-  const help = describeCommand(name, built[name] ?? commands[name]());
+  // Arguments reach Stricli's parser only under a command that was built.
+  const help = describeCommand(name, built[name]);
   return `ipcat ${name} [OPTIONS] ${help.operands}`.trimEnd();
 };
 
@@ -309,16 +385,6 @@ const app = buildApplication(routes, {
   },
 });
 
-const te = new TextEncoder();
-const stream = (target: typeof Deno.stdout) => ({
-  write(text: string) {
-    try {
-      target.writeSync(te.encode(text));
-    } catch {
-      // Output closed: the exit code still tells.
-    }
-  },
-});
 const context = {
   process: {
     stdout: stream(Deno.stdout),
@@ -330,9 +396,9 @@ const context = {
 
 /**
  * What ipcat answers itself, before Stricli parses: help (its own layout, from the same
- * definitions), the version, completion scripts. Returns the exit code, or undefined.
+ * definitions) and completion scripts. Returns the exit code, or undefined.
  */
-function answerBuiltin(): number | undefined {
+async function answerBuiltin(): Promise<number | undefined> {
   const out = context.process.stdout;
   const colorFlag = options.includes("--color") ? true : options.includes("--no-color") ? false : undefined;
   const terminal = Deno.stdout.isTerminal();
@@ -341,10 +407,6 @@ function answerBuiltin(): number | undefined {
     // COLUMNS as git and ripgrep read it; else the terminal's width; 80 into a pipe.
     width: Number(Deno.env.get("COLUMNS")) || (terminal ? Deno.consoleSize().columns : 80),
   };
-  if (named === "-V" || named === "--version") {
-    out.write(`ipcat ${VERSION} (deno ${Deno.version.deno})\n`);
-    return 0;
-  }
   if (named === "completions") {
     const shell = Deno.args[1];
     if (shell === undefined || Deno.args.length > 2) {
@@ -354,6 +416,7 @@ function answerBuiltin(): number | undefined {
       return 2;
     }
     try {
+      const { completionScript } = await import("./commands/completions.ts");
       out.write(completionScript(shell, helpModel()));
     } catch (error) {
       context.process.stderr.write(`${errorLine(error)}\n`);
@@ -361,16 +424,11 @@ function answerBuiltin(): number | undefined {
     }
     return 0;
   }
-  if (!wantsHelp && named.startsWith("-")) {
-    context.process.stderr.write(
-      `ipcat: ${named} before a command (usage: ipcat COMMAND [OPTIONS] ARGS...; -V prints the version)\n`,
-    );
-    return 2;
-  }
   if (!wantsHelp) return undefined;
   // `ipcat help send`, `ipcat send --help`, `ipcat help --man` (make man).
   const topic = named === "help" ? Deno.args.slice(1).find((arg) => !arg.startsWith("-")) : named;
   if (named === "help" && options.includes("--man")) {
+    const { manPage } = await import("./commands/man.ts");
     out.write(manPage(VERSION, helpModel()));
   } else if (topic === undefined || topic === "help" || topic.startsWith("-")) {
     out.write(appHelp(VERSION, helpModel(), style));
@@ -388,14 +446,8 @@ function answerBuiltin(): number | undefined {
   return 0;
 }
 
-if (Deno.args.length === 0) {
-  // Like a usage error: stdout carries data only, so the hint goes to stderr.
-  context.process.stderr.write(
-    `ipcat: no command given (commands: ${Object.keys(commands).join(", ")}; see ipcat --help)\n`,
-  );
-  Deno.exit(2);
-}
-const answered = answerBuiltin();
+mark("built");
+const answered = await answerBuiltin();
 if (answered !== undefined) Deno.exit(answered);
 await run(app, Deno.args, context);
 const stricliCode = Number(context.process.exitCode ?? 0);
