@@ -18,6 +18,14 @@ import type { ReplayFlags } from "./commands/replay.ts";
 import type { Transport } from "./lib/address/mod.ts";
 import type { Stdio } from "./commands/stdio.ts";
 import type { HelpCommand } from "./commands/help.ts";
+import {
+  describe,
+  FrameError,
+  InterruptedError,
+  TimeoutError,
+  UnavailableError,
+  UsageError,
+} from "./lib/errors.ts";
 
 /** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
@@ -52,6 +60,28 @@ const mark = Deno.env.get("IPCAT_DEBUG") === "startup"
   : () => {};
 mark("entry");
 
+/** The one table from error to exit code, as README.md "Exit codes" documents them. */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return 2;
+  if (error instanceof FrameError) return 65;
+  if (error instanceof UnavailableError) return 69;
+  if (error instanceof TimeoutError) return 124;
+  if (error instanceof InterruptedError) return error.exitCode;
+  return 1;
+}
+
+function errorLine(error: unknown): string {
+  if (Deno.env.get("IPCAT_DEBUG") === "1" && error instanceof Error && error.stack) {
+    return `ipcat: ${error.stack}`;
+  }
+  // Raw socket errors that reach here carry the OS's words; say what happened instead.
+  if (error instanceof Deno.errors.ConnectionReset) return "ipcat: Connection lost: the peer reset it";
+  if (error instanceof Deno.errors.BrokenPipe) {
+    return "ipcat: Connection lost: the peer closed it while we wrote";
+  }
+  return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
+}
+
 // What needs no code is answered before anything is loaded.
 if (Deno.args.length === 0) {
   // Like a usage error: stdout carries data only, so the hint goes to stderr.
@@ -69,6 +99,26 @@ if (!wantsHelp && named.startsWith("-")) {
   Deno.exit(2);
 }
 
+// `send ADDR MSG...` with no option anywhere (anything starting with "-" might be one): the
+// one-shot form shell loops run, without Stricli (commands/_plain_send.ts).
+if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.startsWith("-"))) {
+  const { denoStdio, plainSendFlags, send } = await import("./commands/_plain_send.ts");
+  const flags = plainSendFlags();
+  if (flags !== undefined) {
+    mark("loaded");
+    const [address, ...messages] = Deno.args.slice(1);
+    let code: number;
+    try {
+      code = await send(denoStdio, flags, address, ...messages);
+    } catch (error) {
+      stream(Deno.stderr).write(`${errorLine(error)}\n`);
+      code = exitCodeOf(error);
+    }
+    mark("ran");
+    Deno.exit(code);
+  }
+}
+
 const {
   ArgumentScannerError,
   buildApplication,
@@ -84,51 +134,12 @@ const {
   addressSyntax,
   canConnect,
   canListen,
-  describe,
-  FrameError,
-  InterruptedError,
-  TimeoutError,
-  UnavailableError,
-  UsageError,
   denoStdio,
   appHelp,
   commandHelp,
   describeCommand,
   argumentErrorText,
-  serve,
-  serveFlags,
-  send,
-  sendFlags,
-  inspect,
-  inspectFlags,
-  pipeCommand,
-  pipeFlags,
-  replayCommand,
-  replayFlags,
 } = await import("./commands/_cli_modules.ts");
-
-/** The one table from error to exit code, as README.md "Exit codes" documents them. */
-function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError) return 2;
-  if (error instanceof FrameError) return 65;
-  if (error instanceof UnavailableError) return 69;
-  if (error instanceof TimeoutError) return 124;
-  if (error instanceof InterruptedError) return error.exitCode;
-  if (error instanceof ArgumentScannerError) return 2;
-  return 1;
-}
-
-function errorLine(error: unknown): string {
-  if (Deno.env.get("IPCAT_DEBUG") === "1" && error instanceof Error && error.stack) {
-    return `ipcat: ${error.stack}`;
-  }
-  // Raw socket errors that reach here carry the OS's words; say what happened instead.
-  if (error instanceof Deno.errors.ConnectionReset) return "ipcat: Connection lost: the peer reset it";
-  if (error instanceof Deno.errors.BrokenPipe) {
-    return "ipcat: Connection lost: the peer closed it while we wrote";
-  }
-  return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
-}
 
 let exitCode: number | undefined;
 
@@ -155,7 +166,8 @@ const addressParam = (filter: (transport: Transport) => boolean) => ({
 const addressesHelp = (filter: (transport: Transport) => boolean) =>
   `\n\nAddresses:\n${addressForms(filter).map((line) => `  ${line}`).join("\n")}`;
 
-const serveCommand = () => {
+const serveCommand = async () => {
+  const { serve, serveFlags } = await import("./commands/serve.ts");
   return buildCommand<ServeFlags, [string], CommandContext>({
     func: command(serve),
     parameters: {
@@ -188,7 +200,8 @@ Examples:
   });
 };
 
-const sendCommand = () => {
+const sendCommand = async () => {
+  const { send, sendFlags } = await import("./commands/send.ts");
   return buildCommand<SendFlags, [string, ...string[]], CommandContext>({
     func: command(send),
     parameters: {
@@ -220,7 +233,8 @@ Examples:
   });
 };
 
-const inspectCommand = () => {
+const inspectCommand = async () => {
+  const { inspect, inspectFlags } = await import("./commands/inspect.ts");
   return buildCommand<InspectFlags, [string?], CommandContext>({
     func: command(inspect),
     parameters: {
@@ -259,7 +273,8 @@ Examples:
   });
 };
 
-const pipeCommandRoute = () => {
+const pipeCommandRoute = async () => {
+  const { pipeCommand, pipeFlags } = await import("./commands/pipe.ts");
   return buildCommand<PipeFlags, [string, string?], CommandContext>({
     func: command(pipeCommand),
     parameters: {
@@ -302,7 +317,8 @@ Examples:
   });
 };
 
-const replayRoute = () => {
+const replayRoute = async () => {
+  const { replayCommand, replayFlags } = await import("./commands/replay.ts");
   return buildCommand<ReplayFlags, [string, string?], CommandContext>({
     func: command(replayCommand),
     parameters: {
@@ -332,7 +348,7 @@ Examples:
   });
 };
 
-const commands: Record<string, () => Command<CommandContext>> = {
+const commands: Record<string, () => Promise<Command<CommandContext>>> = {
   serve: serveCommand,
   send: sendCommand,
   pipe: pipeCommandRoute,
@@ -366,7 +382,7 @@ const app = buildApplication(routes, {
   name: "ipcat",
   scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
   documentation: { caseStyle: "convert-camel-to-kebab", disableAnsiColor: Deno.noColor },
-  determineExitCode: exitCodeOf,
+  determineExitCode: (error) => error instanceof ArgumentScannerError ? 2 : exitCodeOf(error),
   localization: {
     loadText: () => ({
       ...text_en,

@@ -25,8 +25,3 @@ export {
 export { denoStdio } from "./stdio.ts";
 export { appHelp, commandHelp, describeCommand } from "./help.ts";
 export { argumentErrorText } from "./argument_errors.ts";
-export { serve, serveFlags } from "./serve.ts";
-export { send, sendFlags } from "./send.ts";
-export { inspect, inspectFlags } from "./inspect.ts";
-export { pipeCommand, pipeFlags } from "./pipe.ts";
-export { replayCommand, replayFlags } from "./replay.ts";
