@@ -4,7 +4,7 @@
  * `IPCAT_DEBUG=startup` names each step a run went through (README "Startup").
  */
 import { buildApplication, buildCommand, type CommandContext, run as runStricli } from "@stricli/core";
-import { assert, ipcat, startServe, tempDir } from "./_helpers.ts";
+import { assert, have, IPCAT, ipcat, run, startServe, tempDir } from "./_helpers.ts";
 import { plainSendFlags } from "../commands/_plain_send.ts";
 import { commonFlags, framingFlags } from "../commands/flags.ts";
 import { type SendFlags, sendFlags } from "../commands/send.ts";
@@ -87,4 +87,35 @@ Deno.test("plainSendFlags: the flags Stricli gives send when none is typed", asy
   const defined = (flags: object) =>
     Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   assert.deepEqual(defined(plainSendFlags()!), defined(parsed as object));
+});
+
+/** The files of the bundle (bin/ipcat.d, the launcher build) that `ipcat ARGS` opened. */
+async function bundleFilesRead(args: string[]): Promise<string[]> {
+  const traced = await run("strace", [
+    "-f",
+    "-qq",
+    "-e",
+    "trace=openat",
+    "-o",
+    "/dev/stderr",
+    IPCAT,
+    ...args,
+  ]);
+  return [...new Set([...traced.stderr.matchAll(/\/bin\/ipcat\.d\/([\w-]+)\.js"/g)].map((m) => m[1]))];
+}
+
+Deno.test({
+  name: "the bundle's chunks are read only when reached: --version reads the entry, send no other command",
+  ignore: !have("strace") || !Deno.statSync(new URL("../bin/ipcat.d", import.meta.url)).isDirectory,
+  fn: async () => {
+    const version = await bundleFilesRead(["--version"]);
+    assert.ok(version.includes("cli"), version.join(" "));
+    assert.ok(version.length <= 2, `--version read ${version.join(" ")}`);
+
+    await using dir = await tempDir();
+    await using server = await startServe(["--echo", `${dir.path}/echo.sock`]);
+    const send = await bundleFilesRead(["send", server.address, "hello"]);
+    const others = /^(serve|pipe|inspect|replay|help|completions|man|_cli_modules)-/;
+    assert.deepEqual(send.filter((name) => others.test(name)), [], send.join(" "));
+  },
 });
