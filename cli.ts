@@ -2,11 +2,12 @@
  * ipcat's entry point: builds the command tree, and is the one place that maps errors to
  * exit codes and exits.
  *
- * `send` runs once per message in shell loops, so this file imports nothing up front: what
- * needs no code (no command, `--version`, an option before the command) is answered first,
- * then Stricli and only the command that runs are loaded (`make` bundles with code
- * splitting, so each dynamic import below is a chunk read only when reached). Help,
- * completions and the man page load only when asked for. docs/design-notes.md has the figures.
+ * `send` runs once per message in shell loops, so this file imports only the error classes
+ * up front: what needs no code (no command, `--version`, an option before the command) is
+ * answered first; `send ADDR MSG...` with no option runs without Stricli; otherwise Stricli
+ * and only the command that runs are loaded (`make` bundles with code splitting, so each
+ * dynamic import below is a chunk read only when reached). Help, completions and the man
+ * page load only when asked for. docs/design-notes.md "Startup" has the figures.
  * @module
  */
 import type { Command, CommandContext } from "@stricli/core";
@@ -119,6 +120,8 @@ if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.sta
   }
 }
 
+// What every command's definition, help and argument errors need, as one module: each
+// dynamic import is a module-graph round of its own.
 const {
   ArgumentScannerError,
   buildApplication,
