@@ -103,46 +103,37 @@ if (!wantsHelp && named.startsWith("-")) {
 // `send ADDR MSG...` with no option anywhere (anything starting with "-" might be one): the
 // one-shot form shell loops run, without Stricli (commands/_plain_send.ts).
 if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.startsWith("-"))) {
-  const { denoStdio, plainSendFlags, send } = await import("./commands/_plain_send.ts");
-  const flags = plainSendFlags();
-  if (flags !== undefined) {
-    mark("loaded");
-    const [address, ...messages] = Deno.args.slice(1);
-    let code: number;
-    try {
-      code = await send(denoStdio, flags, address, ...messages);
-    } catch (error) {
-      stream(Deno.stderr).write(`${errorLine(error)}\n`);
-      code = exitCodeOf(error);
-    }
+  const { sendWithoutOptions } = await import("./commands/_plain_send.ts");
+  mark("loaded");
+  let code: number | undefined;
+  try {
+    code = await sendWithoutOptions(Deno.args.slice(1));
+  } catch (error) {
+    stream(Deno.stderr).write(`${errorLine(error)}\n`);
+    code = exitCodeOf(error);
+  }
+  if (code !== undefined) {
     mark("ran");
     Deno.exit(code);
   }
 }
 
-// What every command's definition, help and argument errors need, as one module: each
-// dynamic import is a module-graph round of its own.
-const {
-  ArgumentScannerError,
-  buildApplication,
-  buildCommand,
-  buildRouteMap,
-  run,
-  text_en,
-  commonAliases,
-  commonFlags,
-  connectTlsAliases,
-  framingFlags,
-  addressForms,
-  addressSyntax,
-  canConnect,
-  canListen,
-  denoStdio,
-  appHelp,
-  commandHelp,
-  describeCommand,
-  argumentErrorText,
-} = await import("./commands/_cli_modules.ts");
+// What every command's definition, help and argument errors need, loaded in parallel.
+const [
+  { ArgumentScannerError, buildApplication, buildCommand, buildRouteMap, run, text_en },
+  { commonAliases, commonFlags, connectTlsAliases, framingFlags },
+  { addressForms, addressSyntax, canConnect, canListen },
+  { denoStdio },
+  { appHelp, commandHelp, describeCommand },
+  { argumentErrorText },
+] = await Promise.all([
+  import("@stricli/core"),
+  import("./commands/flags.ts"),
+  import("./lib/address/mod.ts"),
+  import("./commands/stdio.ts"),
+  import("./commands/help.ts"),
+  import("./commands/argument_errors.ts"),
+]);
 
 let exitCode: number | undefined;
 

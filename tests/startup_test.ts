@@ -115,7 +115,7 @@ Deno.test({
     await using dir = await tempDir();
     await using server = await startServe(["--echo", `${dir.path}/echo.sock`]);
     const send = await bundleFilesRead(["send", server.address, "hello"]);
-    const others = /^(serve|pipe|inspect|replay|help|completions|man|_cli_modules)-/;
+    const others = /^(serve|pipe|inspect|replay|help|argument_errors|completions|man)-/;
     assert.deepEqual(send.filter((name) => others.test(name)), [], send.join(" "));
   },
 });
