@@ -118,22 +118,36 @@ if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.sta
   }
 }
 
-// What every command's definition, help and argument errors need, loaded in parallel.
+/** Import once, on first call. */
+const once = <T>(load: () => Promise<T>) => {
+  let loading: Promise<T> | undefined;
+  return () => loading ??= load();
+};
+/** Each command's module, imported when the command is built. */
+const commandModules = {
+  serve: once(() => import("./commands/serve.ts")),
+  send: once(() => import("./commands/send.ts")),
+  pipe: once(() => import("./commands/pipe.ts")),
+  inspect: once(() => import("./commands/inspect.ts")),
+  replay: once(() => import("./commands/replay.ts")),
+};
+// The command named is loaded alongside what follows rather than after it. A failure is
+// reported where its builder awaits it.
+if (Object.hasOwn(commandModules, named)) {
+  commandModules[named as keyof typeof commandModules]().catch(() => {});
+}
+
+// What every command's definition, help and argument errors need: Stricli, and the rest as
+// one module (commands/_cli_modules.ts).
 const [
   { ArgumentScannerError, buildApplication, buildCommand, buildRouteMap, run, text_en },
-  { commonAliases, commonFlags, connectTlsAliases, framingFlags },
-  { addressForms, addressSyntax, canConnect, canListen },
-  { denoStdio },
-  { appHelp, commandHelp, describeCommand },
-  { argumentErrorText },
-] = await Promise.all([
-  import("@stricli/core"),
-  import("./commands/flags.ts"),
-  import("./lib/address/mod.ts"),
-  import("./commands/stdio.ts"),
-  import("./commands/help.ts"),
-  import("./commands/argument_errors.ts"),
-]);
+  { flags, addresses, stdio, help, argumentErrors },
+] = await Promise.all([import("@stricli/core"), import("./commands/_cli_modules.ts")]);
+const { commonAliases, commonFlags, connectTlsAliases, framingFlags } = flags;
+const { addressForms, addressSyntax, canConnect, canListen } = addresses;
+const { denoStdio } = stdio;
+const { appHelp, commandHelp, describeCommand } = help;
+const { argumentErrorText } = argumentErrors;
 
 let exitCode: number | undefined;
 
@@ -161,7 +175,7 @@ const addressesHelp = (filter: (transport: Transport) => boolean) =>
   `\n\nAddresses:\n${addressForms(filter).map((line) => `  ${line}`).join("\n")}`;
 
 const serveCommand = async () => {
-  const { serve, serveFlags } = await import("./commands/serve.ts");
+  const { serve, serveFlags } = await commandModules.serve();
   return buildCommand<ServeFlags, [string], CommandContext>({
     func: command(serve),
     parameters: {
@@ -195,7 +209,7 @@ Examples:
 };
 
 const sendCommand = async () => {
-  const { send, sendFlags } = await import("./commands/send.ts");
+  const { send, sendFlags } = await commandModules.send();
   return buildCommand<SendFlags, [string, ...string[]], CommandContext>({
     func: command(send),
     parameters: {
@@ -228,7 +242,7 @@ Examples:
 };
 
 const inspectCommand = async () => {
-  const { inspect, inspectFlags } = await import("./commands/inspect.ts");
+  const { inspect, inspectFlags } = await commandModules.inspect();
   return buildCommand<InspectFlags, [string?], CommandContext>({
     func: command(inspect),
     parameters: {
@@ -268,7 +282,7 @@ Examples:
 };
 
 const pipeCommandRoute = async () => {
-  const { pipeCommand, pipeFlags } = await import("./commands/pipe.ts");
+  const { pipeCommand, pipeFlags } = await commandModules.pipe();
   return buildCommand<PipeFlags, [string, string?], CommandContext>({
     func: command(pipeCommand),
     parameters: {
@@ -312,7 +326,7 @@ Examples:
 };
 
 const replayRoute = async () => {
-  const { replayCommand, replayFlags } = await import("./commands/replay.ts");
+  const { replayCommand, replayFlags } = await commandModules.replay();
   return buildCommand<ReplayFlags, [string, string?], CommandContext>({
     func: command(replayCommand),
     parameters: {
