@@ -26,20 +26,25 @@ $(LOCAL_DENO):
 
 # The single binary where `deno compile` can get its runtime (online, or DENORT_BIN);
 # otherwise a launcher that runs the same code with the same flags. The launcher runs a
-# self-contained one-file bundle of cli.ts (`deno bundle`, built in, works offline) with
-# --no-config: measured here, loading ~45 modules one by one plus reading deno.json and the
-# lock costs ~10 ms more per start than that, and `send` runs once per message in shell
-# loops. Bundled npm code (@msgpack/msgpack) is still only initialised when first imported.
+# self-contained bundle of cli.ts (`deno bundle`, built in, works offline) with --no-config:
+# measured here, loading ~45 modules one by one plus reading deno.json and the lock costs
+# ~10 ms more per start than that, and `send` runs once per message in shell loops. Split at
+# cli.ts's dynamic imports (bin/ipcat.d/: cli.js and its chunks), so `--version` loads one
+# small file and `send` only the code it runs. The sed hides the chunks' names from Deno:
+# it reads and analyses every module a literal import() names before the first line runs
+# (~0.8 ms for all chunks), and a chunk is only wanted once its import() is reached.
+# docs/design-notes.md "Startup" has the figures.
 bin/ipcat: $(SOURCES) Makefile .deno/deps
 	@mkdir -p bin
-	@rm -f bin/ipcat.js
+	@rm -rf bin/ipcat.d
 	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o $@ cli.ts 2>/dev/null; then \
 	  echo "built bin/ipcat (deno compile)"; \
 	else \
 	  main="$(abspath cli.ts)"; \
 	  config="--frozen --config $(abspath deno.json)"; \
-	  if $(DENO) bundle --quiet --frozen --minify -o bin/ipcat.js cli.ts; then \
-	    main="$(abspath bin/ipcat.js)"; config="--no-config"; \
+	  if $(DENO) bundle --quiet --frozen --minify --code-splitting --outdir bin/ipcat.d cli.ts && \
+	    sed -i 's/import("\(\.\/[^"]*\.js\)")/import(String("\1"))/g' bin/ipcat.d/*.js; then \
+	    main="$(abspath bin/ipcat.d/cli.js)"; config="--no-config"; \
 	  fi; \
 	  printf '#!/bin/sh\n# Launcher written by make: deno compile could not fetch its runtime here.\nexec "%s" run %s --quiet --cached-only %s "%s" "$$@"\n' \
 	    "$(abspath $(DENO))" "$(RUN_FLAGS)" "$$config" "$$main" > $@; \
@@ -52,7 +57,7 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 compile: $(SOURCES) .deno/deps
 	@mkdir -p bin
 	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o bin/ipcat.compiled cli.ts 2>bin/compile.err; then \
-	  mv bin/ipcat.compiled bin/ipcat; rm -f bin/ipcat.js; echo "built bin/ipcat (deno compile)"; \
+	  mv bin/ipcat.compiled bin/ipcat; rm -rf bin/ipcat.d; echo "built bin/ipcat (deno compile)"; \
 	else \
 	  rm -f bin/ipcat.compiled; \
 	  echo "make compile: deno compile cannot get denort here (offline? set DENORT_BIN=/path/to/denort; deno said: bin/compile.err); keeping the launcher bin/ipcat" >&2; \
@@ -66,7 +71,7 @@ bin/ipcat.1: bin/ipcat
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the program, its man page and completions.
 # A one-file binary (make compile) is copied as is. A launcher build installs a
-# self-contained layout: the bundle and a copy of the Deno binary in $(PREFIX)/lib/ipcat,
+# self-contained layout: the bundle (cli.js and its chunks) and a copy of the Deno binary in $(PREFIX)/lib/ipcat,
 # and a launcher that finds them beside itself (../lib/ipcat), so the checkout can go.
 PREFIX ?= /usr/local
 BINDIR := $(DESTDIR)$(PREFIX)/bin
@@ -77,16 +82,16 @@ ZSHDIR := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 install: bin/ipcat bin/ipcat.1
 	@mkdir -p $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
-	@if [ -f bin/ipcat.js ]; then \
-	  mkdir -p $(LIBDIR); \
-	  install -m 644 bin/ipcat.js $(LIBDIR)/ipcat.js; \
+	@if [ -d bin/ipcat.d ]; then \
+	  rm -rf $(LIBDIR); mkdir -p $(LIBDIR); \
+	  install -m 644 bin/ipcat.d/*.js $(LIBDIR)/; \
 	  install -m 755 "$$(command -v $(DENO))" $(LIBDIR)/deno; \
 	  printf '%s\n' '#!/bin/sh' \
 	    '# ipcat launcher (make install): the bundle and the Deno runtime live in ../lib/ipcat;' \
 	    '# found from $$0 without forking (send runs once per message), else where make put them.' \
 	    'lib=$${0%/*}/../lib/ipcat' \
-	    '[ -f "$$lib/ipcat.js" ] || lib=$(PREFIX)/lib/ipcat' \
-	    'exec "$$lib/deno" run $(RUN_FLAGS) --quiet --cached-only --no-config "$$lib/ipcat.js" "$$@"' \
+	    '[ -f "$$lib/cli.js" ] || lib=$(PREFIX)/lib/ipcat' \
+	    'exec "$$lib/deno" run $(RUN_FLAGS) --quiet --cached-only --no-config "$$lib/cli.js" "$$@"' \
 	    > $(BINDIR)/ipcat; \
 	  chmod 755 $(BINDIR)/ipcat; \
 	else \

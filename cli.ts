@@ -1,30 +1,24 @@
 /**
  * ipcat's entry point: builds the command tree, and is the one place that maps errors to
  * exit codes and exits.
+ *
+ * `send` runs once per message in shell loops, so this file imports only the error classes
+ * up front: what needs no code (no command, `--version`, an option before the command) is
+ * answered first; `send ADDR MSG...` with no option runs without Stricli; otherwise Stricli
+ * and only the command that runs are loaded (`make` bundles with code splitting, so each
+ * dynamic import below is a chunk read only when reached). Help, completions and the man
+ * page load only when asked for. docs/design-notes.md "Startup" has the figures.
  * @module
  */
-import {
-  ArgumentScannerError,
-  buildApplication,
-  buildCommand,
-  buildRouteMap,
-  type Command,
-  type CommandContext,
-  run,
-  text_en,
-} from "@stricli/core";
-import { commonAliases, commonFlags, connectTlsAliases, framingFlags } from "./commands/flags.ts";
-import { serve, type ServeFlags, serveFlags } from "./commands/serve.ts";
-import { send, type SendFlags, sendFlags } from "./commands/send.ts";
-import { inspect, type InspectFlags, inspectFlags } from "./commands/inspect.ts";
-import { pipeCommand, type PipeFlags, pipeFlags } from "./commands/pipe.ts";
-import { replayCommand, type ReplayFlags, replayFlags } from "./commands/replay.ts";
-import { addressForms, addressSyntax, canConnect, canListen, type Transport } from "./lib/address/mod.ts";
-import { denoStdio, type Stdio } from "./commands/stdio.ts";
-import { appHelp, commandHelp, describeCommand, type HelpCommand } from "./commands/help.ts";
-import { argumentErrorText } from "./commands/argument_errors.ts";
-import { completionScript } from "./commands/completions.ts";
-import { manPage } from "./commands/man.ts";
+import type { Command, CommandContext } from "@stricli/core";
+import type { ServeFlags } from "./commands/serve.ts";
+import type { SendFlags } from "./commands/send.ts";
+import type { InspectFlags } from "./commands/inspect.ts";
+import type { PipeFlags } from "./commands/pipe.ts";
+import type { ReplayFlags } from "./commands/replay.ts";
+import type { Transport } from "./lib/address/mod.ts";
+import type { Stdio } from "./commands/stdio.ts";
+import type { HelpCommand } from "./commands/help.ts";
 import {
   describe,
   FrameError,
@@ -37,6 +31,36 @@ import {
 /** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
 
+/** The commands, in help order. Each is built, and its module loaded, only when needed. */
+const COMMANDS = ["serve", "send", "pipe", "inspect", "replay"];
+
+const te = new TextEncoder();
+const stream = (target: typeof Deno.stdout) => ({
+  write(text: string) {
+    try {
+      target.writeSync(te.encode(text));
+    } catch {
+      // Output closed: the exit code still tells.
+    }
+  },
+});
+
+const named = Deno.args[0] ?? "";
+// Options end at `--`: what follows is operands, even `-h` or `-ERR`.
+const endOfOptions = Deno.args.indexOf("--");
+const options = endOfOptions < 0 ? Deno.args : Deno.args.slice(0, endOfOptions);
+const wantsHelp = options.includes("--help") || options.includes("-h") || named === "help";
+
+/**
+ * `IPCAT_DEBUG=startup`: when each startup step ended, in ms since the runtime started (the
+ * runtime's own start before that is Deno's, as in an empty `deno run`).
+ */
+const mark = Deno.env.get("IPCAT_DEBUG") === "startup"
+  ? (step: string) =>
+    stream(Deno.stderr).write(`ipcat: startup: ${step} at ${performance.now().toFixed(1)} ms\n`)
+  : () => {};
+mark("entry");
+
 /** The one table from error to exit code, as README.md "Exit codes" documents them. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return 2;
@@ -44,7 +68,6 @@ function exitCodeOf(error: unknown): number {
   if (error instanceof UnavailableError) return 69;
   if (error instanceof TimeoutError) return 124;
   if (error instanceof InterruptedError) return error.exitCode;
-  if (error instanceof ArgumentScannerError) return 2;
   return 1;
 }
 
@@ -60,6 +83,72 @@ function errorLine(error: unknown): string {
   return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
 }
 
+// What needs no code is answered before anything is loaded.
+if (Deno.args.length === 0) {
+  // Like a usage error: stdout carries data only, so the hint goes to stderr.
+  stream(Deno.stderr).write(`ipcat: no command given (commands: ${COMMANDS.join(", ")}; see ipcat --help)\n`);
+  Deno.exit(2);
+}
+if (named === "-V" || named === "--version") {
+  stream(Deno.stdout).write(`ipcat ${VERSION} (deno ${Deno.version.deno})\n`);
+  Deno.exit(0);
+}
+if (!wantsHelp && named.startsWith("-")) {
+  stream(Deno.stderr).write(
+    `ipcat: ${named} before a command (usage: ipcat COMMAND [OPTIONS] ARGS...; -V prints the version)\n`,
+  );
+  Deno.exit(2);
+}
+
+// `send ADDR MSG...` with no option anywhere (anything starting with "-" might be one): the
+// one-shot form shell loops run, without Stricli (commands/_plain_send.ts).
+if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.startsWith("-"))) {
+  const { sendWithoutOptions } = await import("./commands/_plain_send.ts");
+  mark("loaded");
+  let code: number | undefined;
+  try {
+    code = await sendWithoutOptions(Deno.args.slice(1));
+  } catch (error) {
+    stream(Deno.stderr).write(`${errorLine(error)}\n`);
+    code = exitCodeOf(error);
+  }
+  if (code !== undefined) {
+    mark("ran");
+    Deno.exit(code);
+  }
+}
+
+/** Import once, on first call. */
+const once = <T>(load: () => Promise<T>) => {
+  let loading: Promise<T> | undefined;
+  return () => loading ??= load();
+};
+/** Each command's module, imported when the command is built. */
+const commandModules = {
+  serve: once(() => import("./commands/serve.ts")),
+  send: once(() => import("./commands/send.ts")),
+  pipe: once(() => import("./commands/pipe.ts")),
+  inspect: once(() => import("./commands/inspect.ts")),
+  replay: once(() => import("./commands/replay.ts")),
+};
+// The command named is loaded alongside what follows rather than after it. A failure is
+// reported where its builder awaits it.
+if (Object.hasOwn(commandModules, named)) {
+  commandModules[named as keyof typeof commandModules]().catch(() => {});
+}
+
+// What every command's definition, help and argument errors need: Stricli, and the rest as
+// one module (commands/_cli_modules.ts).
+const [
+  { ArgumentScannerError, buildApplication, buildCommand, buildRouteMap, run, text_en },
+  { flags, addresses, stdio, help, argumentErrors },
+] = await Promise.all([import("@stricli/core"), import("./commands/_cli_modules.ts")]);
+const { commonAliases, commonFlags, connectTlsAliases, framingFlags } = flags;
+const { addressForms, addressSyntax, canConnect, canListen } = addresses;
+const { denoStdio } = stdio;
+const { appHelp, commandHelp, describeCommand } = help;
+const { argumentErrorText } = argumentErrors;
+
 let exitCode: number | undefined;
 
 /**
@@ -68,7 +157,9 @@ let exitCode: number | undefined;
  */
 function command<F, A extends unknown[]>(impl: (io: Stdio, flags: F, ...args: A) => Promise<number>) {
   return async function (this: CommandContext, flags: F, ...args: A): Promise<void> {
+    mark("parsed");
     exitCode = await impl(denoStdio, flags, ...args);
+    mark("ran");
   };
 }
 
@@ -83,8 +174,9 @@ const addressParam = (filter: (transport: Transport) => boolean) => ({
 const addressesHelp = (filter: (transport: Transport) => boolean) =>
   `\n\nAddresses:\n${addressForms(filter).map((line) => `  ${line}`).join("\n")}`;
 
-const serveCommand = () =>
-  buildCommand<ServeFlags, [string], CommandContext>({
+const serveCommand = async () => {
+  const { serve, serveFlags } = await commandModules.serve();
+  return buildCommand<ServeFlags, [string], CommandContext>({
     func: command(serve),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...serveFlags },
@@ -118,9 +210,11 @@ Examples:
       }`,
     },
   });
+};
 
-const sendCommand = () =>
-  buildCommand<SendFlags, [string, ...string[]], CommandContext>({
+const sendCommand = async () => {
+  const { send, sendFlags } = await commandModules.send();
+  return buildCommand<SendFlags, [string, ...string[]], CommandContext>({
     func: command(send),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...sendFlags },
@@ -149,9 +243,11 @@ Examples:
   ipcat send --wait 5s --timeout 10s /tmp/app.sock ping${addressesHelp(canConnect)}`,
     },
   });
+};
 
-const inspectCommand = () =>
-  buildCommand<InspectFlags, [string?], CommandContext>({
+const inspectCommand = async () => {
+  const { inspect, inspectFlags } = await commandModules.inspect();
+  return buildCommand<InspectFlags, [string?], CommandContext>({
     func: command(inspect),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...inspectFlags },
@@ -187,9 +283,11 @@ Examples:
       }`,
     },
   });
+};
 
-const pipeCommandRoute = () =>
-  buildCommand<PipeFlags, [string, string?], CommandContext>({
+const pipeCommandRoute = async () => {
+  const { pipeCommand, pipeFlags } = await commandModules.pipe();
+  return buildCommand<PipeFlags, [string, string?], CommandContext>({
     func: command(pipeCommand),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...pipeFlags },
@@ -229,9 +327,11 @@ Examples:
       }`,
     },
   });
+};
 
-const replayRoute = () =>
-  buildCommand<ReplayFlags, [string, string?], CommandContext>({
+const replayRoute = async () => {
+  const { replayCommand, replayFlags } = await commandModules.replay();
+  return buildCommand<ReplayFlags, [string, string?], CommandContext>({
     func: command(replayCommand),
     parameters: {
       flags: { ...commonFlags, ...framingFlags, ...replayFlags },
@@ -258,8 +358,9 @@ Examples:
   ipcat replay t.jsonl --to-pcap t.pcap --pcap-port 80   for Wireshark${addressesHelp(canConnect)}`,
     },
   });
+};
 
-const commands: Record<string, () => Command<CommandContext>> = {
+const commands: Record<string, () => Promise<Command<CommandContext>>> = {
   serve: serveCommand,
   send: sendCommand,
   pipe: pipeCommandRoute,
@@ -267,14 +368,12 @@ const commands: Record<string, () => Command<CommandContext>> = {
   replay: replayRoute,
 };
 // Stricli checks every flag of a command as it builds it (~2 ms for all four at each start):
-// a run that names its command builds only that one; help and anything else builds all.
-const named = Deno.args[0] ?? "";
-// Options end at `--`: what follows is operands, even `-h` or `-ERR`.
-const endOfOptions = Deno.args.indexOf("--");
-const options = endOfOptions < 0 ? Deno.args : Deno.args.slice(0, endOfOptions);
-const wantsHelp = options.includes("--help") || options.includes("-h") || named === "help";
-const chosen = Object.hasOwn(commands, named) && !wantsHelp ? [named] : Object.keys(commands);
-const built = Object.fromEntries(chosen.map((name) => [name, commands[name]()]));
+// a run that names its command builds (and loads) only that one; help and anything else all.
+mark("loaded");
+const chosen = Object.hasOwn(commands, named) && !wantsHelp ? [named] : COMMANDS;
+const built = Object.fromEntries(
+  await Promise.all(chosen.map(async (name) => [name, await commands[name]()])),
+);
 const helpModel = (): HelpCommand[] => chosen.map((name) => describeCommand(name, built[name]));
 
 const routes = buildRouteMap({
@@ -286,7 +385,8 @@ const routes = buildRouteMap({
 
 /** `ipcat send [OPTIONS] ADDR [MSG...]`, for usage errors. */
 const synopsis = (name: string) => {
-  const help = describeCommand(name, built[name] ?? commands[name]());
+  // Arguments reach Stricli's parser only under a command that was built.
+  const help = describeCommand(name, built[name]);
   return `ipcat ${name} [OPTIONS] ${help.operands}`.trimEnd();
 };
 
@@ -294,7 +394,7 @@ const app = buildApplication(routes, {
   name: "ipcat",
   scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
   documentation: { caseStyle: "convert-camel-to-kebab", disableAnsiColor: Deno.noColor },
-  determineExitCode: exitCodeOf,
+  determineExitCode: (error) => error instanceof ArgumentScannerError ? 2 : exitCodeOf(error),
   localization: {
     loadText: () => ({
       ...text_en,
@@ -313,16 +413,6 @@ const app = buildApplication(routes, {
   },
 });
 
-const te = new TextEncoder();
-const stream = (target: typeof Deno.stdout) => ({
-  write(text: string) {
-    try {
-      target.writeSync(te.encode(text));
-    } catch {
-      // Output closed: the exit code still tells.
-    }
-  },
-});
 const context = {
   process: {
     stdout: stream(Deno.stdout),
@@ -334,9 +424,9 @@ const context = {
 
 /**
  * What ipcat answers itself, before Stricli parses: help (its own layout, from the same
- * definitions), the version, completion scripts. Returns the exit code, or undefined.
+ * definitions) and completion scripts. Returns the exit code, or undefined.
  */
-function answerBuiltin(): number | undefined {
+async function answerBuiltin(): Promise<number | undefined> {
   const out = context.process.stdout;
   const colorFlag = options.includes("--color") ? true : options.includes("--no-color") ? false : undefined;
   const terminal = Deno.stdout.isTerminal();
@@ -345,10 +435,6 @@ function answerBuiltin(): number | undefined {
     // COLUMNS as git and ripgrep read it; else the terminal's width; 80 into a pipe.
     width: Number(Deno.env.get("COLUMNS")) || (terminal ? Deno.consoleSize().columns : 80),
   };
-  if (named === "-V" || named === "--version") {
-    out.write(`ipcat ${VERSION} (deno ${Deno.version.deno})\n`);
-    return 0;
-  }
   if (named === "completions") {
     const shell = Deno.args[1];
     if (shell === undefined || Deno.args.length > 2) {
@@ -358,6 +444,7 @@ function answerBuiltin(): number | undefined {
       return 2;
     }
     try {
+      const { completionScript } = await import("./commands/completions.ts");
       out.write(completionScript(shell, helpModel()));
     } catch (error) {
       context.process.stderr.write(`${errorLine(error)}\n`);
@@ -365,16 +452,11 @@ function answerBuiltin(): number | undefined {
     }
     return 0;
   }
-  if (!wantsHelp && named.startsWith("-")) {
-    context.process.stderr.write(
-      `ipcat: ${named} before a command (usage: ipcat COMMAND [OPTIONS] ARGS...; -V prints the version)\n`,
-    );
-    return 2;
-  }
   if (!wantsHelp) return undefined;
   // `ipcat help send`, `ipcat send --help`, `ipcat help --man` (make man).
   const topic = named === "help" ? Deno.args.slice(1).find((arg) => !arg.startsWith("-")) : named;
   if (named === "help" && options.includes("--man")) {
+    const { manPage } = await import("./commands/man.ts");
     out.write(manPage(VERSION, helpModel()));
   } else if (topic === undefined || topic === "help" || topic.startsWith("-")) {
     out.write(appHelp(VERSION, helpModel(), style));
@@ -392,14 +474,8 @@ function answerBuiltin(): number | undefined {
   return 0;
 }
 
-if (Deno.args.length === 0) {
-  // Like a usage error: stdout carries data only, so the hint goes to stderr.
-  context.process.stderr.write(
-    `ipcat: no command given (commands: ${Object.keys(commands).join(", ")}; see ipcat --help)\n`,
-  );
-  Deno.exit(2);
-}
-const answered = answerBuiltin();
+mark("built");
+const answered = await answerBuiltin();
 if (answered !== undefined) Deno.exit(answered);
 await run(app, Deno.args, context);
 const stricliCode = Number(context.process.exitCode ?? 0);
