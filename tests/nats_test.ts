@@ -10,6 +10,7 @@ import {
   IPCAT,
   ipcat,
   LineCollector,
+  run,
   type Running,
   scaled,
   spawn,
@@ -271,6 +272,94 @@ Deno.test({
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^ipcat: Cannot connect to .*: the server refused the credentials .*\n$/);
     assert.equal((await echo.stop()).code, 0);
+  },
+});
+
+Deno.test({
+  name: "nats: a token in the URL; a wrong one is one clear line, exit 1; the token stays out of logs",
+  ignore,
+  fn: async () => {
+    const token = "t0k3n-s3cret";
+    await using server = await natsServer(["--auth", token]);
+    const at = `nats://${token}@127.0.0.1:${server.port}/tok`;
+    await using echo = await startServe(["-v", "--echo", at]);
+    assert.equal(echo.address, `nats://TOKEN@127.0.0.1:${server.port}/tok (queue group ipcat)`);
+    const ok = await ipcat(["send", "-v", at, "in"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "in\n");
+    const wrong = await ipcat(["send", `nats://nope@127.0.0.1:${server.port}/tok`, "x"]);
+    assert.equal(wrong.code, 1);
+    assert.equal(
+      wrong.stderr,
+      `ipcat: Cannot connect to nats://TOKEN@127.0.0.1:${server.port}/tok: the server refused the credentials ` +
+        "(authorization violation) (check USER:PASS in the address, the token or --creds FILE)\n",
+    );
+    const none = await ipcat(["send", `${server.url}/tok`, "x"]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^ipcat: Cannot connect to .*: the server refused the credentials .*\n$/);
+    await echo.stderr.waitFor(/conn 1: closed/);
+    assert.equal((await echo.stop()).code, 0);
+    for (const log of [echo.stderr.text, ok.stderr, wrong.stderr]) assert(!log.includes(token), log);
+  },
+});
+
+/** In `dir`: a throwaway CA and a server certificate it issued for localhost / 127.0.0.1. */
+async function makeCerts(dir: string) {
+  const sh = `
+    set -e
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA"
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
+  `;
+  const made = await run("sh", ["-c", sh], { cwd: dir });
+  assert.equal(made.code, 0, made.stderr);
+  return { ca: `${dir}/ca.pem`, cert: `${dir}/server.pem`, key: `${dir}/server.key` };
+}
+
+Deno.test({
+  name: "nats: a TLS server: serve and send with nats:tls:// and --ca; without --ca one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using dir = await tempDir();
+    const { ca, cert, key } = await makeCerts(dir.path);
+    await using server = await natsServer(["--tls", "--tlscert", cert, "--tlskey", key]);
+    const at = `nats:tls://127.0.0.1:${server.port}/secure`;
+    await using echo = await startServe(["--echo", "--ca", ca, at]);
+    assert.equal(echo.address, `${at} (queue group ipcat)`);
+    const ok = await ipcat(["send", "--ca", ca, at, "over tls"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "over tls\n");
+    // As NATS does it: a plain nats:// URL upgrades when the server requires TLS.
+    const upgraded = await ipcat(["send", "--ca", ca, `${server.url}/secure`, "upgraded"]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.equal(upgraded.stdout, "upgraded\n");
+    for (const args of [["send", at, "x"], ["serve", "--echo", at]]) {
+      const untrusted = await within(ipcat(args), 10_000, args[0]);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.equal(
+        untrusted.stderr,
+        `ipcat: Cannot connect to ${at}: TLS failed (unable to verify the first certificate) ` +
+          "(--ca FILE trusts a private CA)\n",
+      );
+    }
+    assert.equal((await echo.stop()).code, 0, echo.stderr.text);
+  },
+});
+
+Deno.test({
+  name: "nats: nats:tls:// to a server without TLS is one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using server = await natsServer();
+    const at = `nats:tls://127.0.0.1:${server.port}/x`;
+    const plain = await within(ipcat(["send", at, "x"]), 10_000, "send");
+    assert.equal(plain.code, 1);
+    assert.equal(
+      plain.stderr,
+      `ipcat: Cannot connect to ${at}: the server does not offer TLS ` +
+        "(drop nats:tls:// and --ca, or start nats-server with --tls)\n",
+    );
   },
 });
 
