@@ -2,7 +2,7 @@
  * End-to-end tests of `nats:` addresses against real `nats-server`s (started here on free
  * loopback ports), with the official client as the peer where one is needed.
  */
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection, nkeys } from "@nats-io/transport-node";
 import { NATS_CLIENT } from "../lib/address/nats.ts";
 import {
   assert,
@@ -360,6 +360,91 @@ Deno.test({
       `ipcat: Cannot connect to ${at}: the server does not offer TLS ` +
         "(drop nats:tls:// and --ca, or start nats-server with --tls)\n",
     );
+  },
+});
+
+/**
+ * In `dir`: an operator-mode nats-server config (`server.conf`) trusting one account, and
+ * `user.creds` for a user of it, signed the way nsc signs them (ed25519 NKeys, through the
+ * nkeys the client bundles); `stranger.creds` is a user of an account the server does not know.
+ */
+async function makeCreds(dir: string) {
+  const b64 = (bytes: Uint8Array) =>
+    btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const jwt = (signer: nkeys.KeyPair, subject: string, nats: object) => {
+    const head = b64(te.encode(JSON.stringify({ typ: "JWT", alg: "ed25519-nkey" })));
+    const claims = {
+      jti: crypto.randomUUID(),
+      iat: Math.floor(Date.now() / 1000),
+      iss: signer.getPublicKey(),
+    };
+    const body = b64(te.encode(JSON.stringify({ ...claims, name: subject, sub: subject, nats })));
+    return `${head}.${body}.${b64(signer.sign(te.encode(`${head}.${body}`)))}`;
+  };
+  const unlimited = { subs: -1, data: -1, payload: -1 };
+  const limits = { ...unlimited, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+  const userOf = async (account: nkeys.KeyPair, file: string) => {
+    const user = nkeys.createUser();
+    const claims = { type: "user", version: 2, pub: {}, sub: {}, ...unlimited };
+    await Deno.writeTextFile(
+      `${dir}/${file}`,
+      `-----BEGIN NATS USER JWT-----\n${
+        jwt(account, user.getPublicKey(), claims)
+      }\n------END NATS USER JWT------\n\n` +
+        `-----BEGIN USER NKEY SEED-----\n${td.decode(user.getSeed())}\n------END USER NKEY SEED------\n`,
+    );
+  };
+  const operator = nkeys.createOperator();
+  const account = nkeys.createAccount();
+  await Deno.writeTextFile(
+    `${dir}/op.jwt`,
+    jwt(operator, operator.getPublicKey(), { type: "operator", version: 2 }),
+  );
+  const accountJwt = jwt(operator, account.getPublicKey(), { type: "account", version: 2, limits });
+  await Deno.writeTextFile(
+    `${dir}/server.conf`,
+    `operator: "${dir}/op.jwt"\nresolver: MEMORY\nresolver_preload: { ${account.getPublicKey()}: "${accountJwt}" }\n`,
+  );
+  await userOf(account, "user.creds");
+  await userOf(nkeys.createAccount(), "stranger.creds");
+  await Deno.writeTextFile(`${dir}/garbage.creds`, "not a creds file\n");
+  return { config: `${dir}/server.conf`, at: (file: string) => `${dir}/${file}` };
+}
+
+Deno.test({
+  name:
+    "nats: --creds against an operator-mode server; missing, foreign or malformed creds are one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using dir = await tempDir();
+    const creds = await makeCreds(dir.path);
+    await using server = await natsServer(["-c", creds.config]);
+    const at = `${server.url}/creds`;
+    await using echo = await startServe(["--echo", "--creds", creds.at("user.creds"), at]);
+    const ok = await ipcat(["send", "--creds", creds.at("user.creds"), at, "signed"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "signed\n");
+    const refused =
+      /^ipcat: Cannot connect to nats:\/\/127\.0\.0\.1:\d+\/creds: the server refused the credentials/;
+    for (const args of [[], ["--creds", creds.at("stranger.creds")]]) {
+      const denied = await ipcat(["send", ...args, at, "x"]);
+      assert.equal(denied.code, 1, denied.stderr);
+      assert.match(denied.stderr, refused);
+      assert.equal(denied.stderr.split("\n").length, 2, denied.stderr);
+    }
+    const missing = await ipcat(["send", "--creds", creds.at("nope.creds"), at, "x"]);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      `ipcat: Cannot read --creds ${creds.at("nope.creds")}: no such file or directory\n`,
+    );
+    const garbage = await ipcat(["send", "--creds", creds.at("garbage.creds"), at, "x"]);
+    assert.equal(garbage.code, 1);
+    assert.match(
+      garbage.stderr,
+      /^ipcat: Cannot use --creds for nats:.*: unable to parse credentials \(a \.creds file .*\)\n$/,
+    );
+    assert.equal((await echo.stop()).code, 0, echo.stderr.text);
   },
 });
 

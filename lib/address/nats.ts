@@ -187,12 +187,19 @@ async function readCreds(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
-    throw new IpcatError(`Cannot read --creds ${path}: ${plain(error)}`);
+    throw new IpcatError(`Cannot read --creds ${path}: ${plain(error).replace(/: \w+ '.*'$/s, "")}`);
   }
 }
 
 function connectFailure(address: NatsAddress, error: unknown): Error {
   const why = plain(error);
+  if (/parse credentials/i.test(why)) {
+    return new IpcatError(
+      `Cannot use --creds for ${address.text}: ${why}`,
+      "a .creds file holds a user JWT and its NKey seed, as nsc writes it",
+      { cause: error },
+    );
+  }
   if (/authori[sz]ation|authentication|auth/i.test(why)) {
     // The server says "Authorization Violation": not a name, so not capitalised here.
     return new IpcatError(
