@@ -311,7 +311,8 @@ export const listenTlsFlags = {
   },
 } as const;
 
-async function readPem(flag: string, path: string): Promise<string> {
+/** A PEM file's text, or a one-line error naming the flag. */
+export async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {

@@ -38,6 +38,7 @@ import {
   listenTlsFlags,
   parseBytes,
   parseCount,
+  readPem,
   stderrLog,
   webSocketListen,
   type WebSocketListenFlags,
@@ -50,6 +51,8 @@ export interface ServeFlags
   extends CommonFlags, FramingFlags, ListenTlsFlags, IdleTimeoutFlags, BrokerFlags, WebSocketListenFlags {
   /** `--group`: the NATS queue group `serve` subscribes in. */
   readonly group?: string;
+  /** `--ca`: PEM file of a CA the NATS server's certificate may be issued by. */
+  readonly ca?: string;
   /** `--echo`: reply to each message with itself. */
   readonly echo: boolean;
   /** `--forward`: relay each connection to this address. */
@@ -93,6 +96,13 @@ export const serveFlags = {
     parse: String,
     brief: "nats: queue group whose members share the requests (default ipcat)",
     placeholder: "NAME",
+    optional: true,
+  },
+  ca: {
+    kind: "parsed",
+    parse: String,
+    brief: "nats: trust the server's certificate if this CA issued it (PEM file)",
+    placeholder: "FILE",
     optional: true,
   },
   ...webSocketListenFlags,
@@ -319,7 +329,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
   // --forward has no messages to count unless it re-frames: --count counts its connections.
   const connections = flags.once ? 1 : serveMode === "forward" ? flags.count : undefined;
 
-  const broker = { group: flags.group, creds: flags.creds, serveMode };
+  const caCerts = flags.ca === undefined ? undefined : [await readPem("--ca", flags.ca)];
+  const broker = { group: flags.group, creds: flags.creds, caCerts, serveMode };
   const listener = await listen(address, {
     mode,
     tls: await listenTls(flags),

@@ -2,7 +2,7 @@
  * End-to-end tests of `nats:` addresses against real `nats-server`s (started here on free
  * loopback ports), with the official client as the peer where one is needed.
  */
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection, nkeys } from "@nats-io/transport-node";
 import { NATS_CLIENT } from "../lib/address/nats.ts";
 import {
   assert,
@@ -10,6 +10,7 @@ import {
   IPCAT,
   ipcat,
   LineCollector,
+  run,
   type Running,
   scaled,
   spawn,
@@ -271,6 +272,179 @@ Deno.test({
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^ipcat: Cannot connect to .*: the server refused the credentials .*\n$/);
     assert.equal((await echo.stop()).code, 0);
+  },
+});
+
+Deno.test({
+  name: "nats: a token in the URL; a wrong one is one clear line, exit 1; the token stays out of logs",
+  ignore,
+  fn: async () => {
+    const token = "t0k3n-s3cret";
+    await using server = await natsServer(["--auth", token]);
+    const at = `nats://${token}@127.0.0.1:${server.port}/tok`;
+    await using echo = await startServe(["-v", "--echo", at]);
+    assert.equal(echo.address, `nats://TOKEN@127.0.0.1:${server.port}/tok (queue group ipcat)`);
+    const ok = await ipcat(["send", "-v", at, "in"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "in\n");
+    const wrong = await ipcat(["send", `nats://nope@127.0.0.1:${server.port}/tok`, "x"]);
+    assert.equal(wrong.code, 1);
+    assert.equal(
+      wrong.stderr,
+      `ipcat: Cannot connect to nats://TOKEN@127.0.0.1:${server.port}/tok: the server refused the credentials ` +
+        "(authorization violation) (check USER:PASS in the address, the token or --creds FILE)\n",
+    );
+    const none = await ipcat(["send", `${server.url}/tok`, "x"]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^ipcat: Cannot connect to .*: the server refused the credentials .*\n$/);
+    await echo.stderr.waitFor(/conn 1: closed/);
+    assert.equal((await echo.stop()).code, 0);
+    for (const log of [echo.stderr.text, ok.stderr, wrong.stderr]) assert(!log.includes(token), log);
+  },
+});
+
+/** In `dir`: a throwaway CA and a server certificate it issued for localhost / 127.0.0.1. */
+async function makeCerts(dir: string) {
+  const sh = `
+    set -e
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA"
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
+  `;
+  const made = await run("sh", ["-c", sh], { cwd: dir });
+  assert.equal(made.code, 0, made.stderr);
+  return { ca: `${dir}/ca.pem`, cert: `${dir}/server.pem`, key: `${dir}/server.key` };
+}
+
+Deno.test({
+  name: "nats: a TLS server: serve and send with nats:tls:// and --ca; without --ca one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using dir = await tempDir();
+    const { ca, cert, key } = await makeCerts(dir.path);
+    await using server = await natsServer(["--tls", "--tlscert", cert, "--tlskey", key]);
+    const at = `nats:tls://127.0.0.1:${server.port}/secure`;
+    await using echo = await startServe(["--echo", "--ca", ca, at]);
+    assert.equal(echo.address, `${at} (queue group ipcat)`);
+    const ok = await ipcat(["send", "--ca", ca, at, "over tls"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "over tls\n");
+    // As NATS does it: a plain nats:// URL upgrades when the server requires TLS.
+    const upgraded = await ipcat(["send", "--ca", ca, `${server.url}/secure`, "upgraded"]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.equal(upgraded.stdout, "upgraded\n");
+    for (const args of [["send", at, "x"], ["serve", "--echo", at]]) {
+      const untrusted = await within(ipcat(args), 10_000, args[0]);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.equal(
+        untrusted.stderr,
+        `ipcat: Cannot connect to ${at}: TLS failed (unable to verify the first certificate) ` +
+          "(--ca FILE trusts a private CA)\n",
+      );
+    }
+    assert.equal((await echo.stop()).code, 0, echo.stderr.text);
+  },
+});
+
+Deno.test({
+  name: "nats: nats:tls:// to a server without TLS is one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using server = await natsServer();
+    const at = `nats:tls://127.0.0.1:${server.port}/x`;
+    const plain = await within(ipcat(["send", at, "x"]), 10_000, "send");
+    assert.equal(plain.code, 1);
+    assert.equal(
+      plain.stderr,
+      `ipcat: Cannot connect to ${at}: the server does not offer TLS ` +
+        "(drop nats:tls:// and --ca, or start nats-server with --tls)\n",
+    );
+  },
+});
+
+/**
+ * In `dir`: an operator-mode nats-server config (`server.conf`) trusting one account, and
+ * `user.creds` for a user of it, signed the way nsc signs them (ed25519 NKeys, through the
+ * nkeys the client bundles); `stranger.creds` is a user of an account the server does not know.
+ */
+async function makeCreds(dir: string) {
+  const b64 = (bytes: Uint8Array) =>
+    btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const jwt = (signer: nkeys.KeyPair, subject: string, nats: object) => {
+    const head = b64(te.encode(JSON.stringify({ typ: "JWT", alg: "ed25519-nkey" })));
+    const claims = {
+      jti: crypto.randomUUID(),
+      iat: Math.floor(Date.now() / 1000),
+      iss: signer.getPublicKey(),
+    };
+    const body = b64(te.encode(JSON.stringify({ ...claims, name: subject, sub: subject, nats })));
+    return `${head}.${body}.${b64(signer.sign(te.encode(`${head}.${body}`)))}`;
+  };
+  const unlimited = { subs: -1, data: -1, payload: -1 };
+  const limits = { ...unlimited, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+  const userOf = async (account: nkeys.KeyPair, file: string) => {
+    const user = nkeys.createUser();
+    const claims = { type: "user", version: 2, pub: {}, sub: {}, ...unlimited };
+    await Deno.writeTextFile(
+      `${dir}/${file}`,
+      `-----BEGIN NATS USER JWT-----\n${
+        jwt(account, user.getPublicKey(), claims)
+      }\n------END NATS USER JWT------\n\n` +
+        `-----BEGIN USER NKEY SEED-----\n${td.decode(user.getSeed())}\n------END USER NKEY SEED------\n`,
+    );
+  };
+  const operator = nkeys.createOperator();
+  const account = nkeys.createAccount();
+  await Deno.writeTextFile(
+    `${dir}/op.jwt`,
+    jwt(operator, operator.getPublicKey(), { type: "operator", version: 2 }),
+  );
+  const accountJwt = jwt(operator, account.getPublicKey(), { type: "account", version: 2, limits });
+  await Deno.writeTextFile(
+    `${dir}/server.conf`,
+    `operator: "${dir}/op.jwt"\nresolver: MEMORY\nresolver_preload: { ${account.getPublicKey()}: "${accountJwt}" }\n`,
+  );
+  await userOf(account, "user.creds");
+  await userOf(nkeys.createAccount(), "stranger.creds");
+  await Deno.writeTextFile(`${dir}/garbage.creds`, "not a creds file\n");
+  return { config: `${dir}/server.conf`, at: (file: string) => `${dir}/${file}` };
+}
+
+Deno.test({
+  name:
+    "nats: --creds against an operator-mode server; missing, foreign or malformed creds are one clear line, exit 1",
+  ignore,
+  fn: async () => {
+    await using dir = await tempDir();
+    const creds = await makeCreds(dir.path);
+    await using server = await natsServer(["-c", creds.config]);
+    const at = `${server.url}/creds`;
+    await using echo = await startServe(["--echo", "--creds", creds.at("user.creds"), at]);
+    const ok = await ipcat(["send", "--creds", creds.at("user.creds"), at, "signed"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "signed\n");
+    const refused =
+      /^ipcat: Cannot connect to nats:\/\/127\.0\.0\.1:\d+\/creds: the server refused the credentials/;
+    for (const args of [[], ["--creds", creds.at("stranger.creds")]]) {
+      const denied = await ipcat(["send", ...args, at, "x"]);
+      assert.equal(denied.code, 1, denied.stderr);
+      assert.match(denied.stderr, refused);
+      assert.equal(denied.stderr.split("\n").length, 2, denied.stderr);
+    }
+    const missing = await ipcat(["send", "--creds", creds.at("nope.creds"), at, "x"]);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      `ipcat: Cannot read --creds ${creds.at("nope.creds")}: no such file or directory\n`,
+    );
+    const garbage = await ipcat(["send", "--creds", creds.at("garbage.creds"), at, "x"]);
+    assert.equal(garbage.code, 1);
+    assert.match(
+      garbage.stderr,
+      /^ipcat: Cannot use --creds for nats:.*: unable to parse credentials \(a \.creds file .*\)\n$/,
+    );
+    assert.equal((await echo.stop()).code, 0, echo.stderr.text);
   },
 });
 

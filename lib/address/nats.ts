@@ -187,16 +187,31 @@ async function readCreds(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
-    throw new IpcatError(`Cannot read --creds ${path}: ${plain(error)}`);
+    throw new IpcatError(`Cannot read --creds ${path}: ${plain(error).replace(/: \w+ '.*'$/s, "")}`);
   }
 }
 
 function connectFailure(address: NatsAddress, error: unknown): Error {
   const why = plain(error);
-  if (/authori[sz]ation|authentication|auth/i.test(why)) {
+  if (/parse credentials/i.test(why)) {
     return new IpcatError(
-      `Cannot connect to ${address.text}: the server refused the credentials (${why})`,
+      `Cannot use --creds for ${address.text}: ${why}`,
+      "a .creds file holds a user JWT and its NKey seed, as nsc writes it",
+      { cause: error },
+    );
+  }
+  if (/authori[sz]ation|authentication|auth/i.test(why)) {
+    // The server says "Authorization Violation": not a name, so not capitalised here.
+    return new IpcatError(
+      `Cannot connect to ${address.text}: the server refused the credentials (${why.toLowerCase()})`,
       "check USER:PASS in the address, the token or --creds FILE",
+      { cause: error },
+    );
+  }
+  if (/does not support .?tls/i.test(why)) {
+    return new IpcatError(
+      `Cannot connect to ${address.text}: the server does not offer TLS`,
+      "drop nats:tls:// and --ca, or start nats-server with --tls",
       { cause: error },
     );
   }
@@ -229,7 +244,7 @@ async function watchStatus(nc: NatsConnection, address: NatsAddress, log: Log): 
 
 function plain(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const words = message.replace(/\s*\(os error \d+\)/, "").replace(/^'|'$/g, "");
+  const words = message.replace(/\s*\(os error \d+\)/, "").replace(/^'(.*)'$/s, "$1");
   return words.charAt(0).toLowerCase() + words.slice(1);
 }
 
@@ -484,7 +499,7 @@ export const natsTransport: Transport<NatsAddress> = {
         `subscribe plainly instead: ipcat pipe ${address.text} (or inspect it)`,
       );
     }
-    const nc = await open(address, broker, { log: options.log });
+    const nc = await open(address, broker, { caCerts: broker.caCerts, log: options.log });
     const listener = new RequestListener(nc, address, broker.group ?? "ipcat");
     await nc.flush();
     return listener;

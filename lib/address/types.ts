@@ -68,6 +68,8 @@ export interface BrokerOptions {
   group?: string;
   /** Path of a credentials file (JWT and NKey seed). */
   creds?: string;
+  /** serve: extra trusted CA certificates (PEM) for the broker's TLS (clients: `ConnectOptions.caCerts`). */
+  caCerts?: string[];
   /** send: how long one request waits for its reply, in ms. @default {5000} */
   timeout?: number;
   /**
