@@ -316,7 +316,14 @@ export async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    throw new Error(`Cannot read ${flag} ${path}: ${(error as Error).message}`);
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
+    throw new Error(`Cannot read ${flag} ${path}: ${why}`);
   }
 }
 
