@@ -89,7 +89,8 @@ Deno.test("LogQueue: events queued during a write wait for the next delay, not f
       },
     },
     format,
-    { delay: 50 },
+    // Long enough that the ticks below never outlast it, even on a loaded machine.
+    { delay: 1000 },
   );
   queue.push(data(1));
   await started.promise;
