@@ -553,3 +553,17 @@ export function webSocketListen(flags: WebSocketListenFlags & FramingFlags): Web
     pingInterval: flags.pingInterval === undefined ? undefined : parseDuration(flags.pingInterval),
   };
 }
+
+/**
+ * The flags every command that connects somewhere has (`send`, `pipe`, `inspect`): the common
+ * ones, framing, TLS, `--wait`, `--idle-timeout`, NATS and WebSocket.
+ */
+export interface ConnectingFlags
+  extends
+    CommonFlags,
+    FramingFlags,
+    ConnectTlsFlags,
+    WaitFlags,
+    IdleTimeoutFlags,
+    BrokerFlags,
+    WebSocketConnectFlags {}

@@ -28,37 +28,24 @@ import { concatBytes } from "../lib/bytes.ts";
 
 import { interruption, trapSignals } from "../lib/signals.ts";
 import {
-  type BrokerFlags,
   brokerFlags,
-  type CommonFlags,
+  type ConnectingFlags,
   connectOptions,
-  type ConnectTlsFlags,
   connectTlsFlags,
-  type FramingFlags,
   idleTimeoutFlag,
-  type IdleTimeoutFlags,
   idleTimeoutMs,
   parseBytes,
   parseCount,
   stderrLog,
   type WaitFlags,
   waitFlags,
-  type WebSocketConnectFlags,
   webSocketConnectFlags,
 } from "./flags.ts";
 import { connFlag, pcapPortFlag, pcapPortFor } from "./replay.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `inspect`. */
-export interface InspectFlags
-  extends
-    CommonFlags,
-    FramingFlags,
-    ConnectTlsFlags,
-    WaitFlags,
-    IdleTimeoutFlags,
-    BrokerFlags,
-    WebSocketConnectFlags {
+export interface InspectFlags extends ConnectingFlags {
   /** `--target`: proxy mode, forwarding each connection to this address. */
   readonly target?: string;
   /** `--intercept`: the live socket path to take over for the run. */

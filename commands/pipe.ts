@@ -17,34 +17,20 @@ import type { EndRule } from "../lib/pipe/relay.ts";
 import { Meter, showProgress } from "../lib/pipe/progress.ts";
 import { encodedLines } from "../lib/pipe/reframe.ts";
 import {
-  type BrokerFlags,
   brokerFlags,
-  type CommonFlags,
+  type ConnectingFlags,
   connectOptions,
-  type ConnectTlsFlags,
   connectTlsFlags,
-  type FramingFlags,
   idleTimeoutFlag,
-  type IdleTimeoutFlags,
   idleTimeoutMs,
   stderrLog,
-  type WaitFlags,
   waitFlags,
-  type WebSocketConnectFlags,
   webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 
 /** Flags of `pipe`. */
-export interface PipeFlags
-  extends
-    CommonFlags,
-    FramingFlags,
-    ConnectTlsFlags,
-    WaitFlags,
-    IdleTimeoutFlags,
-    BrokerFlags,
-    WebSocketConnectFlags {
+export interface PipeFlags extends ConnectingFlags {
   /** `--from`: framing of the first side; default raw. */
   readonly from?: string;
   /** `--to`: framing of the second side; default raw. */

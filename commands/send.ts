@@ -15,36 +15,22 @@ import { connectWithWait } from "../lib/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
 import { stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
-  type BrokerFlags,
   brokerFlags,
-  type CommonFlags,
+  type ConnectingFlags,
   connectOptions,
-  type ConnectTlsFlags,
   connectTlsFlags,
-  type FramingFlags,
   idleTimeoutFlag,
-  type IdleTimeoutFlags,
   idleTimeoutMs,
   parseCount,
   stderrLog,
-  type WaitFlags,
   waitFlags,
-  type WebSocketConnectFlags,
   webSocketConnectFlags,
 } from "./flags.ts";
 import type { Stdio } from "./stdio.ts";
 import type { Log } from "../lib/log.ts";
 
 /** Flags of `send`. */
-export interface SendFlags
-  extends
-    CommonFlags,
-    FramingFlags,
-    ConnectTlsFlags,
-    WaitFlags,
-    IdleTimeoutFlags,
-    BrokerFlags,
-    WebSocketConnectFlags {
+export interface SendFlags extends ConnectingFlags {
   /** `--keep-open`: do not half-close; stop after one reply per message sent. */
   readonly keepOpen: boolean;
   /** `--replies`: stop after this many replies. */
