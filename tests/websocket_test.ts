@@ -328,3 +328,41 @@ Deno.test("ws: serve --ping-interval closes a client that stops answering pings 
   answering.socket.close();
   await answering.closed;
 });
+
+Deno.test("wss: serve --cert/--key answers a Python client that trusts the CA, and ipcat's client with --ca", async () => {
+  await using dir = await tempDir();
+  const made = await run("sh", [
+    "-c",
+    `cd ${dir.path} &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA" &&
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf`,
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  await using server = await startServe([
+    "--echo",
+    "--cert",
+    `${dir.path}/server.pem`,
+    "--key",
+    `${dir.path}/server.key`,
+    "wss:0",
+  ]);
+  assert.match(server.address, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+  const python = await within(
+    run(PYTHON, [`${PEERS}ws_peer.py`, "wss", server.address, `${dir.path}/ca.pem`]),
+    20_000,
+    "client",
+  );
+  assert.equal(python.stdout, "secure\n", python.stderr);
+  const trusted = await within(
+    ipcat(["send", "--ca", `${dir.path}/ca.pem`, server.address, "hi"]),
+    20_000,
+    "send",
+  );
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal(trusted.stdout, "hi\n");
+  const untrusted = await within(ipcat(["send", server.address, "hi"]), 20_000, "send");
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /^ipcat: .*not from a trusted CA \(--ca FILE trusts a private CA\)\n$/);
+});

@@ -7,9 +7,11 @@
   ws_peer.py big URL N   sends one binary message of N bytes; prints the close code.
   ws_peer.py close URL   sends text "héllo" and bytes 00 ff, prints each reply, closes with 4000 "done".
   ws_peer.py protocol URL NAME   offers subprotocol NAME; prints "protocol" and the one accepted.
+  ws_peer.py wss URL CA  sends "secure" over TLS trusting CA (PEM); prints the reply.
   ws_peer.py silent URL  stops reading (so answers no ping) until a line on stdin; prints the close.
 """
 import asyncio
+import ssl
 import sys
 
 import websockets
@@ -79,7 +81,15 @@ async def silent(url):
             print("closed", closed.code, flush=True)
 
 
-if sys.argv[1] == "close":
+async def secure(url, ca):
+    async with websockets.connect(url, ssl=ssl.create_default_context(cafile=ca)) as ws:
+        await ws.send("secure")
+        print(await ws.recv(), flush=True)
+
+
+if sys.argv[1] == "wss":
+    asyncio.run(secure(sys.argv[2], sys.argv[3]))
+elif sys.argv[1] == "close":
     asyncio.run(close(sys.argv[2]))
 elif sys.argv[1] == "protocol":
     asyncio.run(protocol(sys.argv[2], sys.argv[3]))

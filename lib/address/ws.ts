@@ -324,10 +324,16 @@ function connectFailure(address: WebSocketAddress, message: string): Error {
       "check the path",
     );
   }
+  if (/UnknownIssuer/.test(message)) {
+    return new IpcatError(
+      `${text}: TLS handshake failed: the server's certificate is not from a trusted CA`,
+      "--ca FILE trusts a private CA",
+    );
+  }
   if (/certificate|tls|invalid ?data/i.test(message)) {
     return new IpcatError(
       `${text}: TLS handshake failed: ${message.replace(/^.*?: /, "")}`,
-      "DENO_CERT=ca.pem trusts a private CA",
+      "--ca FILE trusts a private CA",
     );
   }
   return new IpcatError(`${text}: ${message.replace(/^NetworkError: /, "")}`);
@@ -335,10 +341,20 @@ function connectFailure(address: WebSocketAddress, message: string): Error {
 
 async function connectWebSocket(address: WebSocketAddress, options: ConnectOptions): Promise<Connection> {
   const ws = options.ws ?? {};
-  const socket = new WebSocket(address.text, {
-    protocols: ws.protocol === undefined ? [] : [ws.protocol],
-    headers: ws.headers === undefined ? undefined : [...ws.headers],
-  });
+  // `--ca`: Deno's WebSocket takes an HttpClient carrying the extra CAs (its `client` option,
+  // not yet in the typings); without one it trusts the system's CAs and DENO_CERT.
+  const client = address.scheme === "wss" && options.caCerts?.length
+    ? Deno.createHttpClient({ caCerts: options.caCerts })
+    : undefined;
+  const socket = new WebSocket(
+    address.text,
+    {
+      protocols: ws.protocol === undefined ? [] : [ws.protocol],
+      headers: ws.headers === undefined ? undefined : [...ws.headers],
+      ...(client && { client }),
+    } as ConstructorParameters<typeof WebSocket>[1],
+  );
+  if (client) socket.addEventListener("close", () => client.close(), { once: true });
   // Listening before open: a message sent right after the handshake is not missed.
   const conn = new WebSocketConnection(socket, address.text, ws, options.log);
   await new Promise<void>((resolve, reject) => {
