@@ -145,6 +145,9 @@ class IdleWatchedConnection implements Connection {
   get peer(): string {
     return this.#inner.peer;
   }
+  get wire(): Connection["wire"] {
+    return this.#inner.wire;
+  }
 }
 
 /** `5s`, `250ms`, `2m`: as a user would write it. */

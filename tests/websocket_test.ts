@@ -2,7 +2,20 @@
  * End-to-end tests of `ws:` addresses against peers nobody here wrote: Python's `websockets`,
  * Node's `ws`, curl, and Deno's own WebSocket client in the test process.
  */
-import { assert, figure, ipcat, LineCollector, run, scaled, spawn, startServe, within } from "./_helpers.ts";
+import {
+  assert,
+  figure,
+  IPCAT,
+  ipcat,
+  LineCollector,
+  run,
+  scaled,
+  spawn,
+  startListening,
+  startServe,
+  tempDir,
+  within,
+} from "./_helpers.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PEERS = new URL("./", import.meta.url).pathname;
@@ -226,4 +239,130 @@ Deno.test("ws: send without --keep-open waits for the replies in flight before i
   const sent = await within(ipcat(["send", server.address, "one", "two", "three"]), 20_000, "send");
   assert.equal(sent.code, 0, sent.stderr);
   assert.equal(sent.stdout, "one\ntwo\nthree\n");
+});
+
+Deno.test("ws: inspect logs each proxied message's opcode and each close code, passes closes on, and --record keeps the messages", async () => {
+  await using peer = await peerServer(PYTHON, "ws_peer.py");
+  await using dir = await tempDir();
+  const recording = `${dir.path}/ws.ipcat`;
+  await using proxy = await startListening(IPCAT, [
+    "inspect",
+    "ws:0",
+    "--target",
+    peer.url,
+    "--record",
+    recording,
+  ], { stdin: "null" });
+  const out = await within(run(PYTHON, [`${PEERS}ws_peer.py`, "close", proxy.address]), 20_000, "client");
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, "str 'héllo'\nbytes b'\\x00\\xff'\nclosed 4000 done\n");
+  // The server's close comes back through the proxy with its code: exit 1, as without it.
+  const closed = await within(ipcat(["send", "--keep-open", proxy.address, "close4000"]), 20_000, "send");
+  assert.equal(closed.code, 1);
+  assert.match(closed.stderr, /closed with 4000: bye\n$/);
+  await proxy.stdout.waitFor(/#2 close /, "the second close", 20_000);
+  const log = proxy.stdout.text.replace(/^\d\d:\d\d:\d\d\.\d{3} /gm, "");
+  for (
+    const line of [
+      "#1 > 6B text héllo",
+      "#1 < 6B text héllo",
+      "#1 > 2B binary",
+      "#1 < 2B binary",
+      "#1 > close 4000 done",
+      "#2 > 9B text close4000",
+      "#2 < close 4000 bye",
+    ]
+  ) assert.ok(log.split("\n").includes(line), `no "${line}" in:\n${log}`);
+  assert.match(log, /^#1 close client ws:.*closed with 4000: done; > 16B < 16B$/m);
+  await proxy.stop();
+  const data = Deno.readTextFileSync(recording).trim().split("\n").map((line) => JSON.parse(line))
+    .filter((event) => event.event === "data" && event.conn === 1)
+    .map((event) => `${event.dir} ${Uint8Array.fromBase64(event.data).subarray(4).toHex()}`);
+  const hello = new TextEncoder().encode("héllo").toHex();
+  assert.deepEqual(data, [`c2s ${hello}`, `s2c ${hello}`, "c2s 00ff", "s2c 00ff"]);
+});
+
+Deno.test("ws: serve --protocol accepts the subprotocol a Python client offers, and only that one", async () => {
+  await using server = await startServe(["--echo", "--protocol", "chat.v1", "ws:0"]);
+  const offered = await within(
+    run(PYTHON, [`${PEERS}ws_peer.py`, "protocol", server.address, "chat.v1"]),
+    20_000,
+    "client",
+  );
+  assert.equal(offered.stdout, "protocol chat.v1\n", offered.stderr);
+  const other = await within(
+    run(PYTHON, [`${PEERS}ws_peer.py`, "protocol", server.address, "other"]),
+    20_000,
+    "client",
+  );
+  assert.equal(other.stdout, "protocol None\n", other.stderr);
+  // ipcat's own client offers it too, and the exchange goes through.
+  const sent = await within(ipcat(["send", "--protocol", "chat.v1", server.address, "hi"]), 20_000, "send");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(sent.stdout, "hi\n");
+});
+
+Deno.test("ws: serve --ping-interval closes a client that stops answering pings and keeps one that answers", async () => {
+  await using server = await startServe(["--echo", "-v", "--ping-interval", "1s", "ws:0"]);
+  const answering = client(server.address);
+  await answering.opened;
+  const silent = spawn(PYTHON, [`${PEERS}ws_peer.py`, "silent", server.address], { stdin: "piped" });
+  const out = new LineCollector(silent.stdout);
+  const err = new LineCollector(silent.stderr);
+  try {
+    await out.waitFor(/^silent$/, "silent", 20_000);
+    await server.stderr.waitFor(/closed with 1001: No response from ping frame/, "the ping close", 20_000);
+    const writer = silent.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("go\n"));
+    await writer.close();
+    await out.waitFor(/^closed /, "the client's close", 20_000);
+    assert.ok(out.lines.includes("closed 1001"), out.text);
+  } finally {
+    silent.kill("SIGKILL");
+    await silent.status;
+    await Promise.all([out.done, err.done]);
+  }
+  // Idle for more than one interval too, but it answered the pings.
+  answering.socket.send("still open");
+  assert.deepEqual(await within(answering.next(1), 20_000, "echo"), ["still open"]);
+  answering.socket.close();
+  await answering.closed;
+});
+
+Deno.test("wss: serve --cert/--key answers a Python client that trusts the CA, and ipcat's client with --ca", async () => {
+  await using dir = await tempDir();
+  const made = await run("sh", [
+    "-c",
+    `cd ${dir.path} &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA" &&
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf`,
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  await using server = await startServe([
+    "--echo",
+    "--cert",
+    `${dir.path}/server.pem`,
+    "--key",
+    `${dir.path}/server.key`,
+    "wss:0",
+  ]);
+  assert.match(server.address, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+  const python = await within(
+    run(PYTHON, [`${PEERS}ws_peer.py`, "wss", server.address, `${dir.path}/ca.pem`]),
+    20_000,
+    "client",
+  );
+  assert.equal(python.stdout, "secure\n", python.stderr);
+  const trusted = await within(
+    ipcat(["send", "--ca", `${dir.path}/ca.pem`, server.address, "hi"]),
+    20_000,
+    "send",
+  );
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal(trusted.stdout, "hi\n");
+  const untrusted = await within(ipcat(["send", server.address, "hi"]), 20_000, "send");
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /^ipcat: .*not from a trusted CA \(--ca FILE trusts a private CA\)\n$/);
 });

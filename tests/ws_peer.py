@@ -5,8 +5,13 @@
                          message), "close4000" (closes with 4000 "bye"), "vanish" (drops TCP).
   ws_peer.py client URL  sends text "héllo" then bytes 00 ff; prints each reply's type and repr.
   ws_peer.py big URL N   sends one binary message of N bytes; prints the close code.
+  ws_peer.py close URL   sends text "héllo" and bytes 00 ff, prints each reply, closes with 4000 "done".
+  ws_peer.py protocol URL NAME   offers subprotocol NAME; prints "protocol" and the one accepted.
+  ws_peer.py wss URL CA  sends "secure" over TLS trusting CA (PEM); prints the reply.
+  ws_peer.py silent URL  stops reading (so answers no ping) until a line on stdin; prints the close.
 """
 import asyncio
+import ssl
 import sys
 
 import websockets
@@ -48,7 +53,49 @@ async def big(url, n):
             print("closed", closed.code, flush=True)
 
 
-if sys.argv[1] == "server":
+async def close(url):
+    async with websockets.connect(url) as ws:
+        for message in ["héllo", b"\x00\xff"]:
+            await ws.send(message)
+            print(type(reply := await ws.recv()).__name__, repr(reply), flush=True)
+        await ws.close(4000, "done")
+        print("closed", ws.close_code, ws.close_reason, flush=True)
+
+
+async def protocol(url, name):
+    async with websockets.connect(url, subprotocols=[name]) as ws:
+        await ws.send("x")
+        await ws.recv()
+        print("protocol", ws.subprotocol, flush=True)
+
+
+async def silent(url):
+    async with websockets.connect(url, ping_interval=None) as ws:
+        ws.transport.pause_reading()
+        print("silent", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        ws.transport.resume_reading()
+        try:
+            await ws.recv()
+        except websockets.ConnectionClosed as closed:
+            print("closed", closed.code, flush=True)
+
+
+async def secure(url, ca):
+    async with websockets.connect(url, ssl=ssl.create_default_context(cafile=ca)) as ws:
+        await ws.send("secure")
+        print(await ws.recv(), flush=True)
+
+
+if sys.argv[1] == "wss":
+    asyncio.run(secure(sys.argv[2], sys.argv[3]))
+elif sys.argv[1] == "close":
+    asyncio.run(close(sys.argv[2]))
+elif sys.argv[1] == "protocol":
+    asyncio.run(protocol(sys.argv[2], sys.argv[3]))
+elif sys.argv[1] == "silent":
+    asyncio.run(silent(sys.argv[2]))
+elif sys.argv[1] == "server":
     asyncio.run(server())
 elif sys.argv[1] == "client":
     asyncio.run(client(sys.argv[2]))

@@ -30,6 +30,23 @@ export interface Connection {
   readonly peer: string;
   /** More environment for a `--handle` handler of this connection (nats: `IPCAT_SUBJECT`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** What a message transport knows beyond the bytes (WebSocket opcodes, close codes). */
+  readonly wire?: WireDetails;
+}
+
+/** What happened on the wire, in the order it happened. */
+export type WireEvent =
+  /** A message received, and how it travelled (a WebSocket opcode: `text` or `binary`). */
+  | { kind: "message"; type: string }
+  /** The peer's close, as it came (a WebSocket close code and reason). */
+  | { kind: "close"; code: number; reason: string };
+
+/** Wire details of a message connection, for `inspect`'s proxy. */
+export interface WireDetails {
+  /** Report each message received and the peer's close, from now on. */
+  watch(listener: (event: WireEvent) => void): void;
+  /** Close with this code and reason: a proxy passing on the other side's close. */
+  close(code: number, reason: string): void;
 }
 
 /** A listening socket. */

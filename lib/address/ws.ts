@@ -33,7 +33,16 @@ import { FrameError, IpcatError, UnavailableError, UsageError } from "../errors.
 import type { Log } from "../log.ts";
 import { MessageStream } from "./_message_stream.ts";
 import { hostPort } from "./tcp.ts";
-import type { Address, Connection, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+import type {
+  Address,
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+  WireDetails,
+  WireEvent,
+} from "./types.ts";
 
 /** A WebSocket endpoint: where to connect, or where to listen and on which path. */
 export interface WebSocketAddress extends Address {
@@ -116,6 +125,10 @@ class WebSocketConnection extends MessageStream {
   #maxMessage: number;
   #log?: Log;
   #queue: Uint8Array[] = [];
+  /** The opcode of each message in the queue. */
+  #types: ("text" | "binary")[] = [];
+  /** The peer's close, reported once the messages before it have been received. */
+  #closeFrame: { code: number; reason: string } | null = null;
   #wake: (() => void) | null = null;
   #ended = false;
   #failure: Error | null = null;
@@ -124,6 +137,13 @@ class WebSocketConnection extends MessageStream {
   #sent = 0;
   #receivedCount = 0;
   #lastReceived = 0;
+  #watcher?: (event: WireEvent) => void;
+
+  /** Opcodes and close codes, for `inspect`'s log; a proxy passes a close on with them. */
+  readonly wire: WireDetails = {
+    watch: (listener) => this.#watcher = listener,
+    close: (code, reason) => this.#closeWith(code, reason),
+  };
 
   constructor(socket: WebSocket, peer: string, options: WebSocketOptions, log?: Log) {
     super(peer, options.maxMessage ?? DEFAULT_MAX_MESSAGE);
@@ -140,6 +160,7 @@ class WebSocketConnection extends MessageStream {
           `${peer}: closed with ${event.code}${event.reason ? `: ${event.reason}` : ""}`,
         );
       }
+      this.#closeFrame = { code: event.code, reason: event.reason };
       this.#failure ??= closeError(peer, event.code, event.reason);
       this.#ended = true;
       this.#notify();
@@ -162,6 +183,7 @@ class WebSocketConnection extends MessageStream {
       return;
     }
     this.#queue.push(message);
+    this.#types.push(typeof data === "string" ? "text" : "binary");
     this.#receivedCount++;
     this.#lastReceived = Date.now();
     this.#notify();
@@ -175,8 +197,18 @@ class WebSocketConnection extends MessageStream {
 
   async receive(): Promise<Uint8Array | null> {
     while (true) {
+      // Reported as each message is handed on, so a watcher sees them in the order it relays them.
       const message = this.#queue.shift();
-      if (message) return message;
+      const type = this.#types.shift();
+      if (message) {
+        this.#watcher?.({ kind: "message", type: type! });
+        return message;
+      }
+      if (this.#failure || this.#ended) {
+        const close = this.#closeFrame;
+        this.#closeFrame = null;
+        if (close) this.#watcher?.({ kind: "close", ...close });
+      }
       if (this.#failure) throw this.#failure;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
@@ -226,6 +258,18 @@ class WebSocketConnection extends MessageStream {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, CLOSE_LINGER_MS - quiet)));
     }
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000);
+  }
+
+  #closeWith(code: number, reason: string): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    // 1005 (no code) and 1006 (no close frame) are never sent; Deno's client sends only
+    // 1000 and 3000-4999, so toward a server any other code becomes a plain close.
+    if (code === 1005 || code === 0 || code === 1006) return this.#socket.close();
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      this.#socket.close();
+    }
   }
 
   close(): void {
@@ -280,10 +324,16 @@ function connectFailure(address: WebSocketAddress, message: string): Error {
       "check the path",
     );
   }
+  if (/UnknownIssuer/.test(message)) {
+    return new IpcatError(
+      `${text}: TLS handshake failed: the server's certificate is not from a trusted CA`,
+      "--ca FILE trusts a private CA",
+    );
+  }
   if (/certificate|tls|invalid ?data/i.test(message)) {
     return new IpcatError(
       `${text}: TLS handshake failed: ${message.replace(/^.*?: /, "")}`,
-      "DENO_CERT=ca.pem trusts a private CA",
+      "--ca FILE trusts a private CA",
     );
   }
   return new IpcatError(`${text}: ${message.replace(/^NetworkError: /, "")}`);
@@ -291,10 +341,20 @@ function connectFailure(address: WebSocketAddress, message: string): Error {
 
 async function connectWebSocket(address: WebSocketAddress, options: ConnectOptions): Promise<Connection> {
   const ws = options.ws ?? {};
-  const socket = new WebSocket(address.text, {
-    protocols: ws.protocol === undefined ? [] : [ws.protocol],
-    headers: ws.headers === undefined ? undefined : [...ws.headers],
-  });
+  // `--ca`: Deno's WebSocket takes an HttpClient carrying the extra CAs (its `client` option,
+  // not yet in the typings); without one it trusts the system's CAs and DENO_CERT.
+  const client = address.scheme === "wss" && options.caCerts?.length
+    ? Deno.createHttpClient({ caCerts: options.caCerts })
+    : undefined;
+  const socket = new WebSocket(
+    address.text,
+    {
+      protocols: ws.protocol === undefined ? [] : [ws.protocol],
+      headers: ws.headers === undefined ? undefined : [...ws.headers],
+      ...(client && { client }),
+    } as ConstructorParameters<typeof WebSocket>[1],
+  );
+  if (client) socket.addEventListener("close", () => client.close(), { once: true });
   // Listening before open: a message sent right after the handshake is not missed.
   const conn = new WebSocketConnection(socket, address.text, ws, options.log);
   await new Promise<void>((resolve, reject) => {

@@ -51,8 +51,11 @@ export type InspectEvent =
     size: number;
     /** The message, or its first bytes when it is larger than the log shows. */
     bytes: Uint8Array;
+    /** How a message transport carried it (a WebSocket opcode: `text`, `binary`). */
+    frame?: string;
   }
-  | { kind: "open" | "close" | "note"; t: number; conn?: number; text: string }
+  /** `wire`: what a message transport did besides messages (a WebSocket close frame). */
+  | { kind: "open" | "close" | "note" | "wire"; t: number; conn?: number; text: string }
   | { kind: "skipped"; t: number; count: number };
 
 /** Options for {@linkcode eventFormatter}. */
@@ -70,6 +73,7 @@ const COLOR: Record<string, string> = {
   s2c: "\x1b[36m",
   open: "\x1b[2m",
   close: "\x1b[2m",
+  wire: "\x1b[2m",
   note: "\x1b[33m",
   skipped: "\x1b[31m",
 };
@@ -137,12 +141,13 @@ export function eventFormatter(options: EventFormatOptions): (event: InspectEven
       ]);
     }
     if (event.kind !== "data") {
-      return paint(event.kind, [`${head} ${event.kind === "note" ? "!" : event.kind} ${event.text}`]);
+      const tag = event.kind === "note" ? " !" : event.kind === "wire" ? "" : ` ${event.kind}`;
+      return paint(event.kind, [`${head}${tag} ${event.text}`]);
     }
-    const { bytes, size, dir } = event;
+    const { bytes, size, dir, frame } = event;
     const truncated = bytes.length < size;
     const more = size - bytes.length;
-    const title = `${head} ${ARROW[dir]} ${size}B`;
+    const title = `${head} ${ARROW[dir]} ${size}B${frame ? ` ${frame}` : ""}`;
     if (format !== "hex" && json && !truncated) {
       try {
         return paint(dir, [`${title} ${json(bytes)}`]);

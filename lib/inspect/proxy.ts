@@ -230,6 +230,27 @@ export class InspectProxy {
     }
   }
 
+  /**
+   * The opcode of each message `from` receives, oldest first, for its log line (the cutter
+   * cuts the same messages in the same order), and its peer's close logged and passed on
+   * to `to` with the same code and reason.
+   */
+  #watchWire(id: number, dir: DirectionLabel, from: Connection, to: Connection): string[] {
+    const frames: string[] = [];
+    from.wire?.watch((event) => {
+      if (event.kind === "message") return void frames.push(event.type);
+      const code = event.code === 0 ? 1006 : event.code;
+      this.#options.events({
+        kind: "wire",
+        t: Date.now(),
+        conn: id,
+        text: `${ARROW[dir]} close ${code}${event.reason ? ` ${event.reason}` : ""}`,
+      });
+      to.wire?.close(code, event.reason);
+    });
+    return frames;
+  }
+
   async #relay(id: number, client: Connection, upstream: Connection): Promise<void> {
     const { events, recorder, framing, maxFrame, showMax } = this.#options;
     const copies = this.#copies;
@@ -238,10 +259,23 @@ export class InspectProxy {
       s2c: new MessageCutter(framing, maxFrame),
     };
     const keep = bytesToShow(framing, showMax);
+    const frames = {
+      c2s: this.#watchWire(id, "c2s", client, upstream),
+      s2c: this.#watchWire(id, "s2c", upstream, client),
+    };
     const emit = (dir: DirectionLabel, cuts: ReturnType<MessageCutter["push"]>) => {
       const t = Date.now();
       for (const { message, wire } of cuts) {
-        events({ kind: "data", t, conn: id, dir, size: message.length, bytes: copies.copy(message, keep) });
+        const frame = frames[dir].shift();
+        events({
+          kind: "data",
+          t,
+          conn: id,
+          dir,
+          size: message.length,
+          bytes: copies.copy(message, keep),
+          frame,
+        });
         recorder?.data(id, dir, wire, t);
       }
       const error = cutters[dir].takeError();
@@ -265,11 +299,14 @@ export class InspectProxy {
     const hold = () => recorder?.backlogged ? recorder.drained() : undefined;
     const a = new WatchedConnection(client, hold, ended("client"));
     const b = new WatchedConnection(upstream, hold, ended("server"));
-    let totals = { forward: 0, backward: 0 };
+    // Counted here, not taken from relay()'s result: a relay that ends in an error (a
+    // WebSocket closed with 4000) returns none.
+    const totals = { forward: 0, backward: 0 };
     try {
       // No end rule: a half-close by either side ends only its direction.
-      totals = await relay(a, b, {
+      await relay(a, b, {
         tap: (direction, bytes) => {
+          totals[direction] += bytes.length;
           const dir = DIRECTION_LABEL[direction];
           emit(dir, cutters[dir].push(bytes));
         },
