@@ -366,3 +366,13 @@ Deno.test("wss: serve --cert/--key answers a Python client that trusts the CA, a
   assert.equal(untrusted.code, 1);
   assert.match(untrusted.stderr, /^ipcat: .*not from a trusted CA \(--ca FILE trusts a private CA\)\n$/);
 });
+
+Deno.test("ws: serve --forward --to lines is a gateway from WebSocket clients to a Unix line service", async () => {
+  await using dir = await tempDir();
+  await using service = await startServe(["--echo", `${dir.path}/app.sock`]);
+  await using gateway = await startServe(["--forward", service.address, "--to", "lines", "-v", "ws:0"]);
+  const sent = await within(ipcat(["send", gateway.address, "through", "the gateway"]), 20_000, "send");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(sent.stdout, "through\nthe gateway\n");
+  await gateway.stderr.waitFor(/conn 1: closed/);
+});
