@@ -153,6 +153,8 @@ class FramingOverheads {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Echo writes back the very bytes it read, one write per read and no copy, where
  * re-encoding would give the same bytes: a message whose wire size is the size its framing
@@ -167,7 +169,7 @@ class EchoWire {
   #pending = 0;
   /** Those bytes as one view, when they lie side by side in memory; null when not. */
   #run: Uint8Array | null = null;
-  #last: Uint8Array = new Uint8Array(0);
+  #last = EMPTY;
 
   /** `wires` is the array the decoder records wire lengths in. */
   constructor(wires: number[], overheads: FramingOverheads) {
@@ -199,8 +201,12 @@ class EchoWire {
     wires.length = 0;
     this.#pending = Math.max(0, this.#pending - total);
     const last = this.#last;
-    // The bytes still pending are the stream's latest: the end of the last read, if it holds them.
-    if (this.#run && this.#run.length >= this.#pending) {
+    // Nothing held: keep no view, or an idle connection would pin a shared read slab.
+    if (this.#pending === 0) {
+      this.#run = null;
+      this.#last = EMPTY;
+    } // The bytes still pending are the stream's latest: the end of the last read, if it holds them.
+    else if (this.#run && this.#run.length >= this.#pending) {
       this.#run = this.#run.subarray(this.#run.length - this.#pending);
     } else this.#run = this.#pending <= last.length ? last.subarray(last.length - this.#pending) : null;
     return bytes;
