@@ -153,7 +153,7 @@ class FramingOverheads {
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * Echo writes back the very bytes it read, one write per read and no copy, where
@@ -169,7 +169,7 @@ class EchoWire {
   #pending = 0;
   /** Those bytes as one view, when they lie side by side in memory; null when not. */
   #run: Uint8Array | null = null;
-  #last = EMPTY;
+  #last: Uint8Array = EMPTY;
 
   /** `wires` is the array the decoder records wire lengths in. */
   constructor(wires: number[], overheads: FramingOverheads) {
