@@ -68,6 +68,11 @@ export interface ReadMessagesOptions {
   signal?: AbortSignal;
   /** Called with true while a batch is being handled, false while waiting to read. */
   onBusy?: (busy: boolean) => void;
+  /**
+   * Sees each read's bytes before they are decoded. They are never overwritten, and reads
+   * that follow each other on one connection are often adjacent in memory.
+   */
+  onRead?: (bytes: Uint8Array) => void;
 }
 
 /**
@@ -84,7 +89,7 @@ export async function readMessages(
   onBatch: (messages: Uint8Array[]) => unknown,
   options: ReadMessagesOptions = {},
 ): Promise<boolean> {
-  const { signal, onBusy } = options;
+  const { signal, onBusy, onRead } = options;
   let size = FIRST_READ_SIZE;
   while (!signal?.aborted) {
     // Bytes already read are never overwritten: each read gets fresh space in the slab.
@@ -97,7 +102,11 @@ export async function readMessages(
       const messages: Uint8Array[] = [];
       try {
         if (n === null) decoder.end(messages);
-        else decoder.push(buffer.subarray(0, n), messages);
+        else {
+          const bytes = buffer.subarray(0, n);
+          onRead?.(bytes);
+          decoder.push(bytes, messages);
+        }
       } catch (error) {
         // Bad bytes after good messages in the same read: the good ones are still handled.
         if (messages.length) await onBatch(messages);

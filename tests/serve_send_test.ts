@@ -3,6 +3,9 @@
  * with real peers (socat, nc, python3).
  */
 import { assert, IPCAT, ipcat, run, spawn, startServe, tempDir } from "./_helpers.ts";
+import { connectTo, readToEnd, writeText } from "./_proc.ts";
+
+const te = new TextEncoder();
 
 const FRAMINGS = [
   "lines",
@@ -68,6 +71,47 @@ Deno.test("send: messages from stdin, one per line; --keep-open stops after one 
   await using lserver = await startServe(["--echo", "-f", "length", `${dir.path}/l.sock`]);
   const whole = await ipcat(["send", "-f", "length", "-e", "text", lserver.address], { stdin: "one\ntwo\n" });
   assert.equal(whole.stdout, "one\ntwo\n\n");
+});
+
+Deno.test("serve --echo: replies are each message framed anew, whatever header or split it came with", async () => {
+  await using dir = await tempDir();
+  const echo = async (framing: string, chunks: (string | Uint8Array)[]) => {
+    await using server = await startServe(["--echo", "-f", framing, `${dir.path}/${framing}.sock`]);
+    const conn = await connectTo(server.address);
+    try {
+      const reading = readToEnd(conn);
+      for (const chunk of chunks) await writeText(conn, chunk);
+      await conn.closeWrite();
+      return await reading;
+    } finally {
+      conn.close();
+    }
+  };
+  // A varint header written longer than it need be comes back in its short form.
+  assert.equal(
+    await echo("length:varint", [new Uint8Array([0x85, 0x00, ...te.encode("hello"), 0x02, 0x68, 0x69])]),
+    "\x05hello\x02hi",
+  );
+  // A last line without its newline is answered with one.
+  assert.equal(await echo("lines", ["a\nb"]), "a\nb\n");
+  // Lines cut anywhere across writes, two clients interleaved: each gets its own lines back.
+  const text = Array.from({ length: 300 }, (_, i) => `line ${i} ${"x".repeat(i % 17)}`).join("\n") + "\n";
+  const pieces = Array.from({ length: Math.ceil(text.length / 7) }, (_, i) => text.slice(i * 7, i * 7 + 7));
+  await using server = await startServe(["--echo", `${dir.path}/two.sock`]);
+  const [a, b] = [await connectTo(server.address), await connectTo(server.address)];
+  try {
+    const replies = [readToEnd(a), readToEnd(b)];
+    for (const piece of pieces) {
+      await writeText(a, piece);
+      await writeText(b, piece.toUpperCase());
+    }
+    await a.closeWrite();
+    await b.closeWrite();
+    assert.deepEqual(await Promise.all(replies), [text, text.toUpperCase()]);
+  } finally {
+    a.close();
+    b.close();
+  }
 });
 
 Deno.test("send --no-reply writes and exits; serve prints what arrived", async () => {

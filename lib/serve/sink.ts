@@ -54,11 +54,13 @@ export class Sink {
   #server: Pick<Server, "take" | "stop">;
   #options: SinkOptions;
   #outputFailed = false;
+  #overheads: FramingOverheads | null = null;
 
   /** `server` is asked to admit messages against `--count` and is stopped when it is reached. */
   constructor(server: Pick<Server, "take" | "stop">, options: SinkOptions) {
     this.#server = server;
     this.#options = options;
+    if (options.echo) this.#overheads = new FramingOverheads(options.framing);
   }
 
   /**
@@ -75,13 +77,17 @@ export class Sink {
     const { conn } = session;
     const server = this.#server;
     const onBusy = (busy: boolean) => session.busy = busy;
-    await readMessages(conn, framing.decoder(maxFrame), async (received) => {
+    const decoder = framing.decoder(maxFrame);
+    const wire = echo ? new EchoWire(decoder.recordWireLengths(), this.#overheads!) : null;
+    await readMessages(conn, decoder, async (received) => {
       const allowed = server.take(received.length);
-      const messages = allowed < received.length ? received.slice(0, allowed) : received;
+      const whole = allowed === received.length;
+      const messages = whole ? received : received.slice(0, allowed);
+      const verbatim = wire?.take(received);
       if (messages.length === 0) return;
-      if (echo) await writeAll(conn, framing.encode(messages));
+      if (echo) await writeAll(conn, whole && verbatim ? verbatim : framing.encode(messages));
       else if (!this.#print(messages)) server.stop();
-    }, { signal: session.stopping, onBusy });
+    }, { signal: session.stopping, onBusy, onRead: wire ? (bytes) => wire.read(bytes) : undefined });
   }
 
   /**
@@ -107,5 +113,102 @@ export class Sink {
       }
       return false;
     }
+  }
+}
+
+/**
+ * The bytes each message takes on the wire when `framing` encodes it, by message length
+ * (for every framing the encoding's size depends on the length alone), learned from the
+ * framing itself once per length.
+ */
+class FramingOverheads {
+  #framing: Framing;
+  #byLength = new Map<number, number>();
+  #lastLength = -1;
+  #lastOverhead = 0;
+
+  constructor(framing: Framing) {
+    this.#framing = framing;
+  }
+
+  /** True when `wire` is the size `framing.encode` gives `message`. */
+  canonical(message: Uint8Array, wire: number): boolean {
+    const length = message.length;
+    if (length !== this.#lastLength) {
+      let overhead = this.#byLength.get(length);
+      if (overhead === undefined) {
+        try {
+          overhead = this.#framing.encode([message]).length - length;
+        } catch {
+          return false;
+        }
+        // Message sizes are few in practice; a stream of ever new ones must not grow this.
+        if (this.#byLength.size >= 1024) this.#byLength.clear();
+        this.#byLength.set(length, overhead);
+      }
+      this.#lastLength = length;
+      this.#lastOverhead = overhead;
+    }
+    return wire === length + this.#lastOverhead;
+  }
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/**
+ * Echo writes back the very bytes it read, one write per read and no copy, where
+ * re-encoding would give the same bytes: a message whose wire size is the size its framing
+ * encodes it to has the same header (a length written the one way it can be at that size)
+ * and the same body. Messages sent otherwise (a varint header with extra bytes, a netstring
+ * length with leading zeros, a last line without its `\n`) are re-encoded, as before.
+ */
+class EchoWire {
+  #wires: number[];
+  #overheads: FramingOverheads;
+  /** Bytes read that no complete message holds yet. */
+  #pending = 0;
+  /** Those bytes as one view, when they lie side by side in memory; null when not. */
+  #run: Uint8Array | null = null;
+  #last: Uint8Array = EMPTY;
+
+  /** `wires` is the array the decoder records wire lengths in. */
+  constructor(wires: number[], overheads: FramingOverheads) {
+    this.#wires = wires;
+    this.#overheads = overheads;
+  }
+
+  /** Each read's bytes, before they are decoded. */
+  read(bytes: Uint8Array): void {
+    const run = this.#run;
+    if (this.#pending === 0) this.#run = bytes;
+    else if (run && run.buffer === bytes.buffer && run.byteOffset + run.length === bytes.byteOffset) {
+      this.#run = new Uint8Array(run.buffer, run.byteOffset, run.length + bytes.length);
+    } else this.#run = null;
+    this.#pending += bytes.length;
+    this.#last = bytes;
+  }
+
+  /** The wire bytes that carried `messages` (the decoder's latest), or null: re-encode them. */
+  take(messages: Uint8Array[]): Uint8Array | null {
+    const wires = this.#wires;
+    let total = 0;
+    for (let i = 0; i < wires.length; i++) total += wires[i];
+    let verbatim = this.#run !== null && wires.length === messages.length && total <= this.#run.length;
+    for (let i = 0; verbatim && i < messages.length; i++) {
+      verbatim = this.#overheads.canonical(messages[i], wires[i]);
+    }
+    const bytes = verbatim ? this.#run!.subarray(0, total) : null;
+    wires.length = 0;
+    this.#pending = Math.max(0, this.#pending - total);
+    const last = this.#last;
+    // Nothing held: keep no view, or an idle connection would pin a shared read slab.
+    if (this.#pending === 0) {
+      this.#run = null;
+      this.#last = EMPTY;
+    } // The bytes still pending are the stream's latest: the end of the last read, if it holds them.
+    else if (this.#run && this.#run.length >= this.#pending) {
+      this.#run = this.#run.subarray(this.#run.length - this.#pending);
+    } else this.#run = this.#pending <= last.length ? last.subarray(last.length - this.#pending) : null;
+    return bytes;
   }
 }
