@@ -312,7 +312,8 @@ export function appHelp(version: string, commands: readonly HelpCommand[], style
     `       ipcat help [COMMAND]`,
     "",
     wrap(
-      "Serve, send, bridge and watch messages over Unix sockets, TCP, TLS, stdin/stdout and child " +
+      "Serve, send, bridge and watch messages over Unix sockets, TCP, TLS, UDP, WebSocket, NATS, " +
+        "stdin/stdout and child " +
         "processes, in the framing the other side speaks (lines, length-prefixed, netstring, msgpack or " +
         "raw bytes). Errors are one line on stderr; the exit code says what happened " +
         "(0 ok, 1 failure, 2 usage, 65 bad data, 69 unavailable, 124 timeout, 130 interrupted).",

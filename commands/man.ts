@@ -36,7 +36,8 @@ export function manPage(version: string, commands: readonly HelpCommand[]): stri
     ".B ipcat",
     "\\-\\-help | \\-\\-version",
     ".SH DESCRIPTION",
-    "ipcat serves, sends, bridges and watches messages over Unix sockets, TCP, TLS, stdin/stdout and",
+    "ipcat serves, sends, bridges and watches messages over Unix sockets, TCP, TLS, UDP, WebSocket,",
+    "NATS, stdin/stdout and",
     "child processes, in the framing the other side speaks.",
     "Errors are one line on standard error.",
   ];
