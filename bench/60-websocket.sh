@@ -32,8 +32,15 @@ rate() { # rate URL: messages/s echoed
   [ "$replies" -eq "$N" ] || { echo "bench: $1 echoed $replies of $N" >&2; exit 1; }
   python3 -c "print(int($N / (($end_ns - $start_ns) / 1e9)))"
 }
-ipcat_rate=$(rate "ws://127.0.0.1:$ws_port/")
-node_rate=$(rate "ws://127.0.0.1:$node_port/")
+# Three interleaved runs each, the median: single runs swing 2-3x on a shared box.
+ipcat_runs=() node_runs=()
+for _ in 1 2 3; do
+  ipcat_runs+=("$(rate "ws://127.0.0.1:$ws_port/")")
+  node_runs+=("$(rate "ws://127.0.0.1:$node_port/")")
+done
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+ipcat_rate=$(median3 "${ipcat_runs[@]}")
+node_rate=$(median3 "${node_runs[@]}")
 ws_ms=$(python3 bench/_median.py "$RUNS" "$IPCAT" send --keep-open "ws://127.0.0.1:$ws_port/" hello)
 unix_ms=$(python3 bench/_median.py "$RUNS" "$IPCAT" send "$dir/echo.sock" hello)
 

@@ -85,22 +85,55 @@ export abstract class MessageStream implements Connection {
   /** Close both directions. Safe to call twice. */
   abstract close(): void | Promise<void>;
 
+  /**
+   * A message already received and waiting, or null, without waiting for one. `read` uses it
+   * to fill one buffer with every message that is ready (one read, one decode, one batch);
+   * transports that queue messages override it.
+   */
+  protected takeReady(): Uint8Array | null {
+    return null;
+  }
+
   /** Read the next bytes of the framed message stream; null at the peer's end. */
   async read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#out === null) {
+    let n: number;
+    if (this.#out !== null) n = this.#drain(buffer, 0);
+    else {
       const message = await this.receive();
       if (message === null) return null;
-      const framed = new Uint8Array(HEADER + message.length);
-      new DataView(framed.buffer).setUint32(0, message.length);
-      framed.set(message, HEADER);
-      this.#out = framed;
-      this.#outAt = 0;
+      n = this.#put(message, buffer, 0);
     }
-    const n = Math.min(buffer.length, this.#out.length - this.#outAt);
-    buffer.set(this.#out.subarray(this.#outAt, this.#outAt + n));
-    this.#outAt += n;
-    if (this.#outAt === this.#out.length) this.#out = null;
+    while (this.#out === null && buffer.length - n > HEADER) {
+      const next = this.takeReady();
+      if (next === null) break;
+      n = this.#put(next, buffer, n);
+    }
     return n;
+  }
+
+  /** Frame `message` into `buffer` at `at`; what does not fit waits for the next read. */
+  #put(message: Uint8Array, buffer: Uint8Array, at: number): number {
+    if (buffer.length - at >= HEADER + message.length) {
+      new DataView(buffer.buffer, buffer.byteOffset + at).setUint32(0, message.length);
+      buffer.set(message, at + HEADER);
+      return at + HEADER + message.length;
+    }
+    const framed = new Uint8Array(HEADER + message.length);
+    new DataView(framed.buffer).setUint32(0, message.length);
+    framed.set(message, HEADER);
+    this.#out = framed;
+    this.#outAt = 0;
+    return this.#drain(buffer, at);
+  }
+
+  /** Copy as much of the waiting framed message as fits into `buffer` at `at`. */
+  #drain(buffer: Uint8Array, at: number): number {
+    const out = this.#out!;
+    const n = Math.min(buffer.length - at, out.length - this.#outAt);
+    buffer.set(out.subarray(this.#outAt, this.#outAt + n), at);
+    this.#outAt += n;
+    if (this.#outAt === out.length) this.#out = null;
+    return at + n;
   }
 
   /** Write framed bytes; each whole message in them is sent as one message. */

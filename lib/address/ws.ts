@@ -215,6 +215,15 @@ class WebSocketConnection extends MessageStream {
     }
   }
 
+  /** The next message already received, if any (see `MessageStream.takeReady`). */
+  protected override takeReady(): Uint8Array | null {
+    const message = this.#queue.shift();
+    if (!message) return null;
+    const type = this.#types.shift();
+    this.#watcher?.({ kind: "message", type: type! });
+    return message;
+  }
+
   async send(message: Uint8Array): Promise<void> {
     if (this.#socket.readyState !== WebSocket.OPEN) {
       throw new Deno.errors.BrokenPipe(`${this.peer}: the WebSocket is closed`);
