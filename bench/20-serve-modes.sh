@@ -8,19 +8,6 @@ DENO=${DENO:-$(command -v deno)}
 source bench/_lib.sh
 bench_setup serve-modes
 
-# Start a server in the background; wait for its socket to accept connections.
-start() { # SOCKET CMD...
-  local sock=$1
-  shift
-  "$@" 2>"$sock.log" &
-  pids+=($!)
-  for _ in $(seq 200); do
-    [ -S "$sock" ] && socat -u /dev/null "UNIX-CONNECT:$sock" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "server on $sock did not start: $(cat "$sock.log")" >&2
-  exit 1
-}
 peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 row() { printf '%-44s %14s %14s %7s %8s\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -52,9 +39,9 @@ PY
 row "what" "ipcat" "peer" "ratio" "target"
 
 # (1) 1,000 clients x 100 round trips against an echo server.
-start "$dir/ipcat.sock" "$IPCAT" serve --echo "$dir/ipcat.sock"
+start_on_socket "$dir/ipcat.sock" "$IPCAT" serve --echo "$dir/ipcat.sock"
 ipcat_pid=${pids[-1]}
-start "$dir/py.sock" python3 "$dir/echo.py" "$dir/py.sock"
+start_on_socket "$dir/py.sock" python3 "$dir/echo.py" "$dir/py.sock"
 py_pid=${pids[-1]}
 # The C client keeps the driver's own cost out of the figures; the Deno one is the fallback.
 if cc -O2 -o "$dir/echo_load" bench/_echo_load.c 2>/dev/null; then
@@ -65,7 +52,7 @@ fi
 # The C floor: one epoll thread, no runtime (needs cc; the row is skipped without it).
 c_server=
 if cc -O2 -o "$dir/echo_server" bench/_echo_server.c 2>/dev/null; then
-  start "$dir/c.sock" "$dir/echo_server" "$dir/c.sock"
+  start_on_socket "$dir/c.sock" "$dir/echo_server" "$dir/c.sock"
   c_server=1
 fi
 load "$dir/ipcat.sock" >/dev/null # warm up the JIT (and python's side below, for fairness)
@@ -90,8 +77,8 @@ row "echo 1000 x 100, server peak RSS MB" "$(peak_rss_mb "$ipcat_pid")" "$(peak_
 
 # (2) --handle cat vs socat fork EXEC:cat, one connection per message.
 messages=2000
-start "$dir/handle.sock" "$IPCAT" serve --handle cat "$dir/handle.sock"
-start "$dir/socat.sock" socat "UNIX-LISTEN:$dir/socat.sock,fork" EXEC:cat
+start_on_socket "$dir/handle.sock" "$IPCAT" serve --handle cat "$dir/handle.sock"
+start_on_socket "$dir/socat.sock" socat "UNIX-LISTEN:$dir/socat.sock,fork" EXEC:cat
 read -r handle_s handle_fail < <("$DENO" run -A --quiet bench/_handle_load.ts pipelined "unix:$dir/handle.sock" $messages 4)
 read -r socat_s socat_fail < <("$DENO" run -A --quiet bench/_handle_load.ts per-connection "unix:$dir/socat.sock" $messages 4)
 [ "$handle_fail$socat_fail" = "00" ] || echo "failures: ipcat $handle_fail, socat $socat_fail" >&2
@@ -102,7 +89,7 @@ row "--handle cat, messages/s ($messages, 4 clients)" "$handle_rate" "$socat_rat
 
 # (3) --handle-stream cat: one coprocess per connection, the same pipelined load as (2).
 messages_stream=200000
-start "$dir/stream.sock" "$IPCAT" serve --handle-stream cat "$dir/stream.sock"
+start_on_socket "$dir/stream.sock" "$IPCAT" serve --handle-stream cat "$dir/stream.sock"
 read -r stream_s stream_fail < <("$DENO" run -A --quiet bench/_handle_load.ts pipelined "unix:$dir/stream.sock" $messages_stream 4)
 [ "$stream_fail" = "0" ] || echo "failures: --handle-stream $stream_fail" >&2
 stream_rate=$(awk -v n=$messages_stream -v s="$stream_s" 'BEGIN { printf "%.0f", n / s }')

@@ -8,18 +8,6 @@ DENO=${DENO:-$(command -v deno)}
 source bench/_lib.sh
 bench_setup memory
 
-start() { # SOCKET CMD...: start in background, wait for the socket to accept
-  local sock=$1
-  shift
-  "$@" 2>"$sock.log" &
-  pids+=($!)
-  for _ in $(seq 200); do
-    [ -S "$sock" ] && socat -u /dev/null "UNIX-CONNECT:$sock" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "server on $sock did not start: $(cat "$sock.log")" >&2
-  exit 1
-}
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 row() { printf '%-44s %14s %14s %7s %8s\n' "$@"; }
 
@@ -47,9 +35,9 @@ sys.stdin.read()
 PY
 
 row "what" "ipcat" "peer" "ratio" "target"
-start "$dir/ipcat.sock" "$IPCAT" serve "$dir/ipcat.sock"
+start_on_socket "$dir/ipcat.sock" "$IPCAT" serve "$dir/ipcat.sock"
 ipcat_pid=${pids[-1]}
-start "$dir/floor.sock" "$DENO" run -A --quiet "$dir/floor.ts" "$dir/floor.sock"
+start_on_socket "$dir/floor.sock" "$DENO" run -A --quiet "$dir/floor.ts" "$dir/floor.sock"
 floor_pid=${pids[-1]}
 ipcat_idle=$(rss_kb "$ipcat_pid")
 floor_idle=$(rss_kb "$floor_pid")

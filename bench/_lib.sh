@@ -12,3 +12,17 @@ bench_cleanup() {
   wait 2>/dev/null || true
   rm -rf "$dir"
 }
+
+# start_on_socket SOCKET CMD...: start a server in the background; wait until its socket accepts.
+start_on_socket() {
+  local sock=$1
+  shift
+  "$@" 2>"$sock.log" &
+  pids+=($!)
+  for _ in $(seq 200); do
+    [ -S "$sock" ] && socat -u /dev/null "UNIX-CONNECT:$sock" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "server on $sock did not start: $(cat "$sock.log")" >&2
+  exit 1
+}
