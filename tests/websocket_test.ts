@@ -376,3 +376,19 @@ Deno.test("ws: serve --forward --to lines is a gateway from WebSocket clients to
   assert.equal(sent.stdout, "through\nthe gateway\n");
   await gateway.stderr.waitFor(/conn 1: closed/);
 });
+
+Deno.test("ws: serve --once (and --count) serve their connection to the end; stopping to listen cuts no one", async () => {
+  await using server = await startServe(["--echo", "--once", "ws:0"]);
+  const sent = await within(ipcat(["send", server.address, "a", "b", "c"]), 20_000, "send");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(sent.stdout, "a\nb\nc\n");
+  assert.equal((await within(server.child.status, 10_000, "serve --once")).code, 0);
+});
+
+Deno.test("ws: a received message over --max-frame is exit 65 with one line (the client may not send 1009)", async () => {
+  await using server = await startServe(["--handle", "sh -c 'head -c 2000 /dev/zero | tr \\\\0 x'", "ws:0"]);
+  const sent = await within(ipcat(["send", "--max-frame", "1k", server.address, "hi"]), 20_000, "send");
+  assert.equal(sent.code, 65, sent.stderr);
+  assert.match(sent.stderr, /^ipcat: .*a message of 2000 bytes is over --max-frame 1024/);
+  assert.doesNotMatch(sent.stderr, /Uncaught|at file:/);
+});

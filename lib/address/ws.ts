@@ -178,7 +178,12 @@ class WebSocketConnection extends MessageStream {
         undefined,
         "raise --max-frame",
       );
-      this.#socket.close(1009, "message too big");
+      try {
+        this.#socket.close(1009, "message too big");
+      } catch {
+        // A client may only send 1000 or 3000-4999 (the WebSocket API's rule): say it in the reason.
+        this.#socket.close(1000, "message too big (1009)");
+      }
       this.#notify();
       return;
     }
@@ -386,6 +391,8 @@ class WebSocketListener implements Listener {
   #accepted: Connection[] = [];
   #waiting: { resolve(conn: Connection): void; reject(error: Error): void }[] = [];
   #closed = false;
+  /** Connections handed out and still open: the HTTP server outlives them (see `close`). */
+  #live = new Set<WebSocket>();
 
   constructor(address: WebSocketAddress, options: ListenOptions) {
     const ws = options.ws ?? {};
@@ -393,6 +400,7 @@ class WebSocketListener implements Listener {
       // Read before the upgrade, which takes the request over.
       const remote = info.remoteAddr;
       const url = new URL(request.url);
+      if (this.#closed) return new Response("Service Unavailable: not accepting\n", { status: 503 });
       if (`${url.pathname}${url.search}` !== address.path && url.pathname !== address.path) {
         return new Response("Not Found: no WebSocket here\n", { status: 404 });
       }
@@ -417,7 +425,14 @@ class WebSocketListener implements Listener {
       });
       const peer = `${address.scheme}:${hostPort(remote.hostname, remote.port)}`;
       const conn = new WebSocketConnection(socket, peer, ws, options.log);
-      socket.addEventListener("open", () => this.#hand(conn), { once: true });
+      socket.addEventListener("open", () => {
+        this.#live.add(socket);
+        this.#hand(conn);
+      }, { once: true });
+      socket.addEventListener("close", () => {
+        this.#live.delete(socket);
+        this.#shutDownWhenIdle();
+      }, { once: true });
       return response;
     };
     const tls = address.scheme === "wss" ? options.tls : undefined;
@@ -466,7 +481,16 @@ class WebSocketListener implements Listener {
       waiter.reject(new Deno.errors.BadResource("Listener has been closed"));
     }
     for (const conn of this.#accepted.splice(0)) conn.close();
-    this.#server.shutdown().catch(() => {});
+    this.#shutDownWhenIdle();
+  }
+
+  /**
+   * Stopping listening must not cut the connections already handed out (`--once`, `--count`,
+   * a proxy finishing its last clients): `Deno.serve`'s shutdown closes every WebSocket it
+   * upgraded, so it waits until they have all ended. New requests meanwhile get 503.
+   */
+  #shutDownWhenIdle(): void {
+    if (this.#closed && this.#live.size === 0) this.#server.shutdown().catch(() => {});
   }
 }
 
