@@ -3,7 +3,14 @@
  * (`--intercept PATH`, `--restore PATH`), or an interactive session (`ADDR`).
  * @module
  */
-import { canWatch, carriesMessages, framingFor, listen, parseAddress } from "../lib/address/mod.ts";
+import {
+  canWatch,
+  carriesMessages,
+  framingFor,
+  listen,
+  parseAddress,
+  recordedFraming,
+} from "../lib/address/mod.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import type { Address, Listener } from "../lib/address/types.ts";
@@ -216,7 +223,7 @@ async function view(
     throw new UsageError("--from FILE prints a recording and takes no address", "ipcat inspect --from FILE");
   }
   const recording = await readRecording(flags.from!);
-  const framing = parseFraming(flags.framing ?? recording.meta?.framing ?? DEFAULT_FRAMING);
+  const framing = recordedFraming(flags.framing ?? recording.meta?.framing ?? DEFAULT_FRAMING);
   // Offline nothing is dropped: the log is written whole, in batches.
   let batch: Uint8Array[] = [];
   let size = 0;

@@ -4,10 +4,9 @@
  * or `--to-pcap FILE` convert it for Wireshark.
  * @module
  */
-import { connect, parseAddress } from "../lib/address/mod.ts";
+import { connect, parseAddress, recordedFraming } from "../lib/address/mod.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { UsageError } from "../lib/errors.ts";
-import { parseFraming } from "../lib/framing/mod.ts";
 import { PcapWriter } from "../lib/inspect/pcap.ts";
 import { openPrivateFile } from "../lib/inspect/recorder.ts";
 import { formatRecording, readRecording, type Recording } from "../lib/inspect/recording.ts";
@@ -188,7 +187,7 @@ export async function replayCommand(
       "ipcat replay RECORDING ADDR",
     );
   }
-  const framing = parseFraming(flags.framing ?? recording.meta?.framing ?? "raw");
+  const framing = recordedFraming(flags.framing ?? recording.meta?.framing ?? "raw");
   const unknown = (flags.conn ?? []).filter((id) => !recording.connections.includes(id));
   if (unknown.length) {
     throw new UsageError(

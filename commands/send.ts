@@ -2,7 +2,7 @@
  * `ipcat send ADDR [MSG...]`: connect, send messages, print the replies.
  * @module
  */
-import { framingFor, isDatagram, parseAddress } from "../lib/address/mod.ts";
+import { carriesMessages, framingFor, isDatagram, parseAddress } from "../lib/address/mod.ts";
 import type { Connection } from "../lib/address/types.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { messageCodec, parseEncoding } from "../lib/encoding.ts";
@@ -125,7 +125,14 @@ export async function send(
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
   // Arguments are checked before connecting: bad input never reaches the server.
   const batches = fromStdin
-    ? stdinMessages(io.stdin, codec, framing.text, encoding, flags.maxFrame)
+    // A message transport's messages come one per line from stdin, as for `lines`.
+    ? stdinMessages(
+      io.stdin,
+      codec,
+      carriesMessages(address) ? "lines" : framing.text,
+      encoding,
+      flags.maxFrame,
+    )
     : [messages.map((message) => codec.parse(message))];
 
   let conn: Connection | undefined;

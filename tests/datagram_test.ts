@@ -194,3 +194,11 @@ Deno.test("unixgram: no socket is 69; a live one is not taken over; a stale one 
   const result = await ipcat(["send", `unixgram:${path}`, "back"]);
   assert.equal(result.stdout, "back\n", result.stderr);
 });
+
+Deno.test("udp: send from stdin sends one datagram per line, as README says", async () => {
+  await using server = await startServe(["--echo", "udp:127.0.0.1:0"]);
+  const sent = await within(ipcat(["send", "-v", server.address], { stdin: "a\nb\n" }), 20_000, "send");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(sent.stdout, "a\nb\n");
+  assert.match(sent.stderr, /sent 2 messages, received 2 replies/);
+});

@@ -392,3 +392,28 @@ Deno.test("ws: a received message over --max-frame is exit 65 with one line (the
   assert.match(sent.stderr, /^ipcat: .*a message of 2000 bytes is over --max-frame 1024/);
   assert.doesNotMatch(sent.stderr, /Uncaught|at file:/);
 });
+
+Deno.test("ws: a recording of ws traffic reads back with inspect --from and replays with no flags", async () => {
+  await using dir = await tempDir();
+  await using server = await startServe(["--echo", "ws:0"]);
+  const recording = `${dir.path}/ws.jsonl`;
+  await using proxy = await startListening(IPCAT, [
+    "inspect",
+    "ws:0",
+    "--target",
+    server.address,
+    "--record",
+    recording,
+    "--count",
+    "1",
+  ]);
+  const sent = await within(ipcat(["send", proxy.address, "hello"]), 20_000, "send");
+  assert.equal(sent.stdout, "hello\n", sent.stderr);
+  await within(proxy.child.status, 10_000, "inspect --count 1");
+  const view = await ipcat(["inspect", "--from", recording]);
+  assert.equal(view.code, 0, view.stderr);
+  assert.match(view.stdout, /#1 > 5B hello/);
+  const replayed = await ipcat(["replay", recording]);
+  assert.equal(replayed.code, 0, replayed.stderr);
+  assert.match(replayed.stdout, /^identical/);
+});

@@ -20,6 +20,7 @@ import { execTransport } from "./exec.ts";
 import { MESSAGE_FRAMING } from "./_message_stream.ts";
 import { natsTransport } from "./nats.ts";
 import type { Framing } from "../framing/types.ts";
+import { parseFraming } from "../framing/mod.ts";
 import { stdioTransport } from "./stdio.ts";
 import { tcpTransport } from "./tcp.ts";
 import { tlsTransport } from "./tls.ts";
@@ -115,6 +116,14 @@ export function transportOf(address: Address): Transport {
 /** Is `address` ipcat's own stdin and stdout (`-`)? */
 export function isStandardStreams(address: Address): boolean {
   return transportOf(address).standardStreams === true;
+}
+
+/**
+ * The framing a recording names: a registered one, or `message` (`MESSAGE_FRAMING`), which
+ * recordings of message transports are written in.
+ */
+export function recordedFraming(name: string): Framing {
+  return name === MESSAGE_FRAMING.name ? MESSAGE_FRAMING : parseFraming(name);
 }
 
 /** Does `address` carry whole messages, with no framing of its own to choose? */
