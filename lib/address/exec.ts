@@ -22,6 +22,9 @@ import { UnavailableError, UsageError } from "../errors.ts";
 import type { Log } from "../log.ts";
 import type { Address, Connection, ConnectOptions, Transport } from "./types.ts";
 
+/** How long a child whose stdout has ended gets to exit by itself before `close` terminates it. */
+const EXIT_GRACE_MS = 500;
+
 /** A command to run, already split into argv. */
 export interface ExecAddress extends Address {
   /** Always `exec`. */
@@ -47,6 +50,8 @@ export class ExecConnection implements Connection {
   #stdinClosed = false;
   #log?: Log;
   #closed?: Promise<void>;
+  /** Its stdout has ended: it is exiting on its own, give it a moment before a SIGTERM. */
+  #stdoutEnded = false;
 
   /** Wrap a spawned `child`; `peer` names it in logs, `log` hears how it exited. */
   constructor(child: Child, peer: string, log?: Log) {
@@ -71,6 +76,7 @@ export class ExecConnection implements Connection {
   /** The stream's own chunks: no copy. */
   async readView(): Promise<Uint8Array | null> {
     const { value, done } = await this.#reader.read();
+    if (done) this.#stdoutEnded = true;
     return done ? null : value;
   }
 
@@ -98,9 +104,21 @@ export class ExecConnection implements Connection {
       this.#stdinClosed = true;
       this.#writer.abort().catch(() => {});
     }
-    this.#child.terminate("the pipe ended");
+    // A child whose stdout has ended is exiting by itself (cat after its stdin closed): a
+    // SIGTERM now would race its own exit and report a kill that did not happen.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exiting = this.#stdoutEnded
+      ? Promise.race([
+        this.exited,
+        new Promise((resolve) => timer = setTimeout(resolve, EXIT_GRACE_MS)),
+      ])
+      : Promise.resolve();
     // Child escalates to SIGKILL for one that ignores SIGTERM, so this always settles.
-    this.#closed = this.exited.then((status) => {
+    this.#closed = exiting.then(() => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.#child.terminate("the pipe ended");
+      return this.exited;
+    }).then((status) => {
       if (status.code !== 0) {
         this.#log?.("verbose", `${this.peer} exited with ${status.signal ?? status.code}`);
       }
