@@ -271,3 +271,54 @@ export function figure(name: string, value: number | string, unit = ""): void {
   const file = Deno.env.get("IPCAT_FIGURES");
   if (file) Deno.writeTextFileSync(file, line, { append: true });
 }
+
+/** A peer process started by {@linkcode startPeer}, killed and reaped on dispose. */
+export interface Peer extends AsyncDisposable {
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Its stdout, line by line. */
+  stdout: LineCollector;
+  /** Its stderr, line by line. */
+  stderr: LineCollector;
+}
+
+/**
+ * Start a test peer (a Python server, say) and wait until it prints a line matching `ready`
+ * on stdout; fails with its stderr if it exits first.
+ */
+export async function startPeer(
+  cmd: string,
+  args: string[],
+  options: { stdin?: "piped" | "null"; ready?: RegExp } = {},
+): Promise<Peer> {
+  const child = spawn(cmd, args, { stdin: options.stdin });
+  const stdout = new LineCollector(child.stdout);
+  const stderr = new LineCollector(child.stderr);
+  const peer: Peer = {
+    child,
+    stdout,
+    stderr,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      if (options.stdin === "piped") await child.stdin.close().catch(() => {});
+      await child.status;
+      await Promise.all([stdout.done, stderr.done]);
+    },
+  };
+  try {
+    await Promise.race([
+      stdout.waitFor(options.ready ?? /^listening$/),
+      child.status.then((s) => {
+        throw new Error(`${cmd} exited ${s.code}: ${stderr.text}`);
+      }),
+    ]);
+  } catch (error) {
+    await peer[Symbol.asyncDispose]();
+    throw error;
+  }
+  return peer;
+}

@@ -8,11 +8,11 @@ import {
   figure,
   IPCAT,
   ipcat,
-  LineCollector,
   run,
   scaled,
   spawn,
   startListening,
+  startPeer,
   startServe,
   tempDir,
   within,
@@ -22,28 +22,8 @@ const PEER = new URL("./delivery_peer.py", import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 /** A tests/delivery_peer.py server in `mode`, listening on `path`. */
-async function peer(mode: string, path: string, ...args: string[]) {
-  const child = spawn("python3", [PEER, mode, path, ...args]);
-  const stdout = new LineCollector(child.stdout);
-  const stderr = new LineCollector(child.stderr);
-  await Promise.race([
-    stdout.waitFor(/^listening$/),
-    child.status.then((s) => {
-      throw new Error(`peer exited ${s.code}: ${stderr.text}`);
-    }),
-  ]);
-  return {
-    stdout,
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await Promise.all([stdout.done, stderr.done]);
-    },
-  };
+function peer(mode: string, path: string, ...args: string[]) {
+  return startPeer("python3", [PEER, mode, path, ...args]);
 }
 
 /** `head -c BYTES /dev/zero | ipcat ARGS`: stdin is a real pipe, as in a shell. */

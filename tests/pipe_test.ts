@@ -10,6 +10,7 @@ import {
   LineCollector,
   run,
   spawn,
+  startPeer,
   startServe,
   tempDir,
   until,
@@ -21,31 +22,8 @@ const te = new TextEncoder();
 const td = new TextDecoder();
 
 /** A tests/pipe_peer.py server in `mode`, started and listening on `path`. */
-async function peer(mode: string, path: string) {
-  const child = spawn("python3", [PEER, mode, path], { stdin: "piped" });
-  const stdout = new LineCollector(child.stdout);
-  const stderr = new LineCollector(child.stderr);
-  await Promise.race([
-    stdout.waitFor(/^listening$/),
-    child.status.then((s) => {
-      throw new Error(`peer exited ${s.code}: ${stderr.text}`);
-    }),
-  ]);
-  return {
-    child,
-    stdout,
-    /** Wait for the peer to finish; tolerate it having been killed. */
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
-      await child.stdin.close().catch(() => {});
-      await child.status;
-      await Promise.all([stdout.done, stderr.done]);
-    },
-  };
+function peer(mode: string, path: string) {
+  return startPeer("python3", [PEER, mode, path], { stdin: "piped" });
 }
 
 function frame(payload: Uint8Array): Uint8Array {
