@@ -4,9 +4,9 @@
  * @module
  */
 import { assert, figure, scaled } from "../_helpers.ts";
-import { parseFraming } from "../../lib/framing/mod.ts";
+import { FRAMINGS, parseFraming } from "../../lib/framing/mod.ts";
 import type { Framing } from "../../lib/framing/mod.ts";
-import { compare, describe, fuzz } from "./differential.ts";
+import { compare, describe, fuzz, FUZZED } from "./differential.ts";
 
 Deno.test("differential fuzzer: every decoder and inspect's cutter agree with the references", () => {
   const seed = Math.floor(Math.random() * 2 ** 31);
@@ -50,4 +50,11 @@ Deno.test("differential fuzzer: a decoder that drops empty messages is caught", 
     describe(failures[0]),
     /^FAIL seed=\d+ -f netstring .*\n {2}input .*\n {2}replay: .*--seed \d+ --cases 1$/,
   );
+});
+
+Deno.test("differential fuzzer: every registered framing with boundaries has a reference decoder", () => {
+  // A framing added to the registry must come with a reference here, or it goes unfuzzed.
+  const registered = FRAMINGS.flatMap((family) => family.syntax).map((name) => parseFraming(name).name);
+  const framed = [...new Set(registered)].filter((name) => parseFraming(name).framed);
+  assert.deepEqual(framed.sort(), [...FUZZED].sort());
 });
