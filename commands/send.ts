@@ -13,7 +13,7 @@ import { writeAllSync } from "../lib/messages.ts";
 import { IdleTimer } from "../lib/idle.ts";
 import { connectWithWait } from "../lib/retry.ts";
 import { interruption, trapSignals } from "../lib/signals.ts";
-import { stdinMessages } from "../lib/send/stdin_messages.ts";
+import { linesAsWire, stdinMessages } from "../lib/send/stdin_messages.ts";
 import {
   brokerFlags,
   type ConnectingFlags,
@@ -123,8 +123,10 @@ export async function send(
   const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
   const idleMs = idleTimeoutMs(flags);
   const fromStdin = messages.length === 0 || (messages.length === 1 && messages[0] === "-");
+  // Text on a wire that carries text (`lines`) passes through as bytes, counted.
+  const passText = encoding === "text" && framing.wireIsText === true;
   // Arguments are checked before connecting: bad input never reaches the server.
-  const batches = fromStdin
+  const batches = passText && fromStdin ? linesAsWire(io.stdin, flags.maxFrame) : fromStdin
     // A message transport's messages come one per line from stdin, as for `lines`.
     ? stdinMessages(
       io.stdin,
@@ -137,6 +139,14 @@ export async function send(
 
   let conn: Connection | undefined;
   let stdoutClosed = false;
+  const print = (bytes: Uint8Array) => {
+    try {
+      writeAllSync(io.stdout, bytes);
+    } catch (error) {
+      stdoutClosed = error instanceof Deno.errors.BrokenPipe;
+      throw error;
+    }
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
   if (timeoutMs !== undefined) {
@@ -177,14 +187,8 @@ export async function send(
         framing,
         maxFrame: flags.maxFrame,
         batches,
-        onReplies: (replies) => {
-          try {
-            writeAllSync(io.stdout, codec.format(replies));
-          } catch (error) {
-            stdoutClosed = error instanceof Deno.errors.BrokenPipe;
-            throw error;
-          }
-        },
+        onReplies: (replies) => print(codec.format(replies)),
+        onReplyBytes: passText ? print : undefined,
         replies: flags.replies,
         keepOpen: flags.keepOpen || datagrams,
         noReply: flags.noReply,

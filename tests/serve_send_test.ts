@@ -73,6 +73,33 @@ Deno.test("send: messages from stdin, one per line; --keep-open stops after one 
   assert.equal(whole.stdout, "one\ntwo\n\n");
 });
 
+Deno.test("send: lines pass through as bytes: --replies cuts mid-read, a last line gets its newline", async () => {
+  // A server that answers with many lines in one write, the last one unterminated.
+  await using dir = await tempDir();
+  const path = `${dir.path}/many.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const serving = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const conn = await listener.accept();
+      const reply = new TextEncoder().encode("r1\nr2\r\n\nr4\nr5");
+      await conn.write(reply);
+      conn.close();
+    }
+  })();
+  const all = await ipcat(["send", "-n", `unix:${path}`]);
+  assert.equal(all.stdout, "", all.stderr);
+  const whole = await ipcat(["send", `unix:${path}`, "q"]);
+  assert.equal(whole.stdout, "r1\nr2\r\n\nr4\nr5\n", whole.stderr);
+  const three = await ipcat(["send", "--replies", "3", `unix:${path}`, "q"]);
+  assert.equal(three.stdout, "r1\nr2\r\n\n", three.stderr);
+  await serving;
+  listener.close();
+  // stdin passes as it is: \r stays, empty lines are messages, a last line gets its \n.
+  await using echo = await startServe(["--echo", "-f", "raw", `${dir.path}/raw.sock`]);
+  const passed = await ipcat(["send", echo.address], { stdin: "a\r\n\n\nb" });
+  assert.equal(passed.stdout, "a\r\n\n\nb\n", passed.stderr);
+});
+
 Deno.test("serve --echo: replies are each message framed anew, whatever header or split it came with", async () => {
   await using dir = await tempDir();
   const echo = async (framing: string, chunks: (string | Uint8Array)[]) => {

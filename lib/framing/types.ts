@@ -45,6 +45,12 @@ export interface Framing {
   readonly framed: boolean;
   /** How `-e text` prints and reads messages. */
   readonly text: TextForm;
+  /**
+   * True when the wire form is `-e text`'s form: each message followed by `\n` (`lines`).
+   * Text from stdin and to stdout can then pass as bytes, counted by a
+   * `LineCounter` (`lines.ts`), never split into messages.
+   */
+  readonly wireIsText?: boolean;
   /** Bytes of a `--handle` handler's stdout that are framing, not message (`lines`: its `\n`). */
   readonly replyOverhead: number;
   /** A new decoder that rejects messages over `maxFrame` bytes. */

@@ -35,8 +35,17 @@ import type { Connection } from "../address/types.ts";
 import type { Framing } from "../framing/types.ts";
 import { DeliveryError, FrameError } from "../errors.ts";
 import { frameErrorFrom } from "../framing/guess.ts";
-import { readMessages } from "../messages.ts";
+import { LineCounter } from "../framing/lines.ts";
+import { READ_SIZE, readMessages } from "../messages.ts";
 import { isPeerGone } from "../errors.ts";
+
+/** Bytes already framed for the wire, and how many messages they carry. */
+export interface Framed {
+  /** The wire bytes. */
+  wire: Uint8Array;
+  /** Messages in them. */
+  messages: number;
+}
 
 /** Options for {@linkcode exchange}. */
 export interface ExchangeOptions {
@@ -44,10 +53,15 @@ export interface ExchangeOptions {
   framing: Framing;
   /** Largest reply accepted, in bytes. */
   maxFrame: number;
-  /** The messages to send, in batches (one write per batch). */
-  batches: AsyncIterable<Uint8Array[]> | Iterable<Uint8Array[]>;
+  /** The messages to send, in batches (one write per batch), or already framed. */
+  batches: AsyncIterable<Uint8Array[] | Framed> | Iterable<Uint8Array[] | Framed>;
   /** Called with each batch of replies, in order. */
   onReplies(replies: Uint8Array[]): void;
+  /**
+   * Under a framing whose wire form is its text form (`wireIsText`): called instead of
+   * `onReplies` with the replies' bytes as they came, whole lines only, valid during the call.
+   */
+  onReplyBytes?(bytes: Uint8Array): void;
   /** Stop after this many replies. */
   replies?: number;
   /** Do not half-close; stop after one reply per message sent (unless `replies` says). */
@@ -91,10 +105,12 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
   const writing = (async () => {
     for await (const batch of options.batches) {
       // --max-frame bounds what we send too; the messages before an oversize one still go.
-      const over = batch.findIndex((message) => message.length > options.maxFrame);
-      const fits = over < 0 ? batch : batch.slice(0, over);
-      if (fits.length) {
-        const wire = framing.encode(fits);
+      const framed = Array.isArray(batch) ? undefined : batch as Framed;
+      const messages = batch as Uint8Array[];
+      const over = framed ? -1 : messages.findIndex((message) => message.length > options.maxFrame);
+      const fits = framed ? framed.messages : over < 0 ? messages.length : over;
+      if (fits) {
+        const wire = framed ? framed.wire : framing.encode(over < 0 ? messages : messages.slice(0, over));
         taken += wire.length;
         try {
           let at = 0;
@@ -108,14 +124,8 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
           throw new DeliveryError(conn.peer, delivered, taken, "bytes", error);
         }
       }
-      sent += fits.length;
-      if (over >= 0) {
-        throw new FrameError(
-          `Message ${sent + 1} is ${batch[over].length} bytes, over --max-frame ${options.maxFrame}`,
-          undefined,
-          "raise --max-frame",
-        );
-      }
+      sent += fits;
+      if (over >= 0) throw messageTooLong(messages[over].length, sent, options.maxFrame);
     }
     sendingDone = true;
     if (!keepOpen) {
@@ -144,13 +154,19 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
         throw error;
       }),
   };
-  readMessages(reader, framing.decoder(options.maxFrame), (replies) => {
-    const room = limit() - received;
-    const shown = replies.length > room ? replies.slice(0, room) : replies;
-    received += shown.length;
-    if (shown.length) options.onReplies(shown);
-    check();
-  }, { signal: enough.signal }).then(async (eof) => {
+  const reading = options.onReplyBytes && framing.wireIsText
+    ? passLines(reader, options.maxFrame, enough.signal, limit, (bytes, count) => {
+      received = count;
+      options.onReplyBytes!(bytes);
+    }, check)
+    : readMessages(reader, framing.decoder(options.maxFrame), (replies) => {
+      const room = limit() - received;
+      const shown = replies.length > room ? replies.slice(0, room) : replies;
+      received += shown.length;
+      if (shown.length) options.onReplies(shown);
+      check();
+    }, { signal: enough.signal });
+  reading.then(async (eof) => {
     // The server's EOF ends its replies, not our sending (unless the reply limit was met).
     if (eof) await sending;
     if (sendFailed) reject(sendFailed);
@@ -158,4 +174,43 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
   }, (error) => reject(error instanceof FrameError ? frameErrorFrom(error, conn.peer, framing.name) : error));
   await done;
   return { sent, received };
+}
+
+/** The error of a message over `--max-frame`, after `sent` messages went. */
+export function messageTooLong(length: number, sent: number, maxFrame: number): FrameError {
+  return new FrameError(
+    `Message ${sent + 1} is ${length} bytes, over --max-frame ${maxFrame}`,
+    undefined,
+    "raise --max-frame",
+  );
+}
+
+/**
+ * Replies read as lines passed through as bytes (no message objects): `onLines` gets each
+ * read's whole lines and the count so far, `afterRead` runs after each read. True at EOF.
+ */
+async function passLines(
+  reader: { read(buffer: Uint8Array): Promise<number | null> },
+  maxFrame: number,
+  signal: AbortSignal,
+  limit: () => number,
+  onLines: (bytes: Uint8Array, count: number) => void,
+  afterRead: () => void,
+): Promise<boolean> {
+  const counter = new LineCounter({ maxLine: maxFrame });
+  // The counter copies what it holds back, and the lines are handed over before the next read.
+  const buffer = new Uint8Array(READ_SIZE);
+  while (!signal.aborted) {
+    const n = await reader.read(buffer);
+    const out: Uint8Array[] = [];
+    try {
+      if (n === null) counter.end(out, limit());
+      else counter.push(buffer.subarray(0, n), out, limit());
+    } finally {
+      for (const bytes of out) onLines(bytes, counter.count);
+      afterRead();
+    }
+    if (n === null) return true;
+  }
+  return false;
 }

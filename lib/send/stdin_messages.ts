@@ -21,9 +21,10 @@
  */
 import { concatBytes } from "../bytes.ts";
 import type { Encoding, MessageCodec } from "../encoding.ts";
-import { LinesDecoder } from "../framing/lines.ts";
+import { LineCounter, LinesDecoder } from "../framing/lines.ts";
 import type { TextForm } from "../framing/types.ts";
 import { READ_SIZE } from "../messages.ts";
+import { type Framed, messageTooLong } from "./exchange.ts";
 
 /** Anything readable like `Deno.stdin`. */
 export interface ByteSource {
@@ -65,6 +66,37 @@ export async function* lineMessages(
   const last: Uint8Array[] = [];
   decoder.end(last);
   if (last.length) yield last.map((line) => codec.parseLine(line));
+}
+
+/**
+ * stdin's lines as they are on the wire, for a framing whose wire form is its text form
+ * (`lines` under `-e text`): the bytes pass as read, counted, with `\n` added to an
+ * unfinished last line. The same messages and errors as {@linkcode stdinMessages}, without
+ * an object per line.
+ */
+export async function* linesAsWire(source: ByteSource, maxFrame: number): AsyncGenerator<Framed> {
+  const counter = new LineCounter({
+    maxLine: maxFrame * 2 + 2,
+    maxMessage: maxFrame,
+    overMessage: (length, before) => messageTooLong(length, before, maxFrame),
+  });
+  // The counter hands back at most two views: a held line completed, then whole lines.
+  const framed = (out: Uint8Array[], lines: number): Framed[] =>
+    out.length === 1 ? [{ wire: out[0], messages: lines }] : [
+      { wire: out[0], messages: 1 },
+      { wire: out[1], messages: lines - 1 },
+    ];
+  const take = function* (push: (out: Uint8Array[]) => void) {
+    const out: Uint8Array[] = [];
+    const before = counter.count;
+    try {
+      push(out);
+    } finally {
+      if (out.length) yield* framed(out, counter.count - before);
+    }
+  };
+  for await (const chunk of chunks(source)) yield* take((out) => counter.push(chunk, out));
+  yield* take((out) => counter.end(out));
 }
 
 /** All of `source` as one buffer. */

@@ -17,6 +17,7 @@
 import { DEFAULT_MAX_FRAME, type Framing, parseFraming } from "../../lib/framing/mod.ts";
 import { FrameError } from "../../lib/errors.ts";
 import { MessageCutter } from "../../lib/inspect/message_cutter.ts";
+import { LineCounter } from "../../lib/framing/lines.ts";
 
 /** Every framing with a decoder worth comparing (raw has no boundaries to get wrong). */
 export const FUZZED = [
@@ -261,6 +262,32 @@ export function cutting(framing: Framing, chunks: readonly Uint8Array[], maxFram
   return { cuts, error: error === null ? null : (error as FrameError).offset ?? -1 };
 }
 
+/**
+ * `send`'s line pass-through over the same chunks: the bytes it lets through, its count and
+ * its error. It must let through each line the reference decodes, with its `\n`.
+ */
+export function counting(chunks: readonly Uint8Array[], maxFrame: number) {
+  const counter = new LineCounter({ maxLine: maxFrame });
+  const through: Uint8Array[] = [];
+  let error: number | null = null;
+  let out: Uint8Array[] = [];
+  try {
+    for (const chunk of chunks) {
+      const buffer = chunk.slice();
+      counter.push(buffer, out = []);
+      through.push(...out.map((bytes) => bytes.slice()));
+      buffer.fill(0xee);
+    }
+    counter.end(out = []);
+    through.push(...out);
+  } catch (caught) {
+    if (!(caught instanceof FrameError)) throw caught;
+    through.push(...out.map((bytes) => bytes.slice()));
+    error = caught.offset ?? -1;
+  }
+  return { bytes: concat(through), count: counter.count, error };
+}
+
 // ---------------------------------------------------------------------------------------
 // Inputs.
 
@@ -486,6 +513,15 @@ export function compare(
   }
   if (cut.error !== want.error) return `cutter error ${cut.error}, reference ${want.error}`;
   if (want.error === null && cut.cuts.length !== want.messages.length) return "cutter made extra cuts";
+  if (name === "lines") {
+    const counted = counting(chunks, maxFrame);
+    const lines = concat(want.messages.flatMap((m) => [m, [0x0a]]));
+    if (!same(counted.bytes, lines)) return "line counter let through other bytes than the reference's lines";
+    if (counted.count !== want.messages.length) {
+      return `line counter counted ${counted.count}, reference ${want.messages.length}`;
+    }
+    if (counted.error !== want.error) return `line counter error ${counted.error}, reference ${want.error}`;
+  }
   return null;
 }
 
