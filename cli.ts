@@ -19,14 +19,7 @@ import type { ReplayFlags } from "./commands/replay.ts";
 import type { Transport } from "./lib/address/mod.ts";
 import type { Stdio } from "./commands/stdio.ts";
 import type { HelpCommand } from "./commands/help.ts";
-import {
-  describe,
-  FrameError,
-  InterruptedError,
-  TimeoutError,
-  UnavailableError,
-  UsageError,
-} from "./lib/errors.ts";
+import { errorLine, exitCodeOf } from "./lib/errors.ts";
 
 /** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
@@ -61,28 +54,6 @@ const mark = Deno.env.get("IPCAT_DEBUG") === "startup"
   : () => {};
 mark("entry");
 
-/** The one table from error to exit code, as README.md "Exit codes" documents them. */
-function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError) return 2;
-  if (error instanceof FrameError) return 65;
-  if (error instanceof UnavailableError) return 69;
-  if (error instanceof TimeoutError) return 124;
-  if (error instanceof InterruptedError) return error.exitCode;
-  return 1;
-}
-
-function errorLine(error: unknown): string {
-  if (Deno.env.get("IPCAT_DEBUG") === "1" && error instanceof Error && error.stack) {
-    return `ipcat: ${error.stack}`;
-  }
-  // Raw socket errors that reach here carry the OS's words; say what happened instead.
-  if (error instanceof Deno.errors.ConnectionReset) return "ipcat: Connection lost: the peer reset it";
-  if (error instanceof Deno.errors.BrokenPipe) {
-    return "ipcat: Connection lost: the peer closed it while we wrote";
-  }
-  return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
-}
-
 // What needs no code is answered before anything is loaded.
 if (Deno.args.length === 0) {
   // Like a usage error: stdout carries data only, so the hint goes to stderr.
@@ -103,15 +74,11 @@ if (!wantsHelp && named.startsWith("-")) {
 // `send ADDR MSG...` with no option anywhere (anything starting with "-" might be one): the
 // one-shot form shell loops run, without Stricli (commands/_plain_send.ts).
 if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.startsWith("-"))) {
-  const { sendWithoutOptions } = await import("./commands/_plain_send.ts");
+  // `make` points this import at a one-file bundle of its own (one read, not nine): what
+  // it throws is its own classes, so it reports its errors itself.
+  const { runWithoutOptions } = await import("./commands/_plain_send.ts");
   mark("loaded");
-  let code: number | undefined;
-  try {
-    code = await sendWithoutOptions(Deno.args.slice(1));
-  } catch (error) {
-    stream(Deno.stderr).write(`${errorLine(error)}\n`);
-    code = exitCodeOf(error);
-  }
+  const code = await runWithoutOptions(Deno.args.slice(1));
   if (code !== undefined) {
     mark("ran");
     Deno.exit(code);

@@ -36,6 +36,39 @@ async def main():
 asyncio.run(main())
 PY
 
+# The Deno floor for items 2 and 3: a bare read/write loop per connection, nothing else.
+cat >"$dir/echo_floor.ts" <<'TS'
+const listener = Deno.listen({ transport: "unix", path: Deno.args[0] });
+for await (const conn of listener) {
+  (async () => {
+    const buffer = new Uint8Array(4096);
+    try {
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        for (let at = 0; at < n;) at += await conn.write(buffer.subarray(at, n));
+      }
+    } catch { /* gone */ }
+    conn.close();
+  })();
+}
+TS
+# The Deno floor for item 6: spawning `cat` per message, 4 at once, as fast as Deno can.
+cat >"$dir/spawn_floor.ts" <<'TS'
+const total = Number(Deno.args[0]);
+const te = new TextEncoder();
+let started = 0;
+const t0 = performance.now();
+await Promise.all(Array.from({ length: 4 }, async () => {
+  while (started++ < total) {
+    const child = new Deno.Command("cat", { stdin: "piped", stdout: "piped" }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(te.encode("message\n"));
+    await writer.close();
+    await child.output();
+  }
+}));
+console.log(((performance.now() - t0) / 1000).toFixed(3));
+TS
+
 row "what" "ipcat" "peer" "ratio" "target"
 
 # (1) 1,000 clients x 100 round trips against an echo server.
@@ -43,6 +76,8 @@ start_on_socket "$dir/ipcat.sock" "$IPCAT" serve --echo "$dir/ipcat.sock"
 ipcat_pid=${pids[-1]}
 start_on_socket "$dir/py.sock" python3 "$dir/echo.py" "$dir/py.sock"
 py_pid=${pids[-1]}
+start_on_socket "$dir/floor.sock" "$DENO" run -A --quiet --no-config "$dir/echo_floor.ts" "$dir/floor.sock"
+floor_pid=${pids[-1]}
 # The C client keeps the driver's own cost out of the figures; the Deno one is the fallback.
 if cc -O2 -o "$dir/echo_load" bench/_echo_load.c 2>/dev/null; then
   load() { "$dir/echo_load" "$1" 1000 100; }
@@ -59,10 +94,12 @@ load "$dir/ipcat.sock" >/dev/null # warm up the JIT (and python's side below, fo
 load "$dir/py.sock" >/dev/null
 # Interleaved, median of 3: the machine is shared and a single run swings.
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-ipcat_runs=() py_runs=() c_runs=()
+ipcat_runs=() py_runs=() c_runs=() floor_runs=()
+load "$dir/floor.sock" >/dev/null
 for _ in 1 2 3; do
   read -r s fail < <(load "$dir/ipcat.sock"); ipcat_runs+=("$s"); [ "$fail" = 0 ] || echo "failures: ipcat $fail" >&2
   read -r s fail < <(load "$dir/py.sock"); py_runs+=("$s"); [ "$fail" = 0 ] || echo "failures: python $fail" >&2
+  read -r s fail < <(load "$dir/floor.sock"); floor_runs+=("$s"); [ "$fail" = 0 ] || echo "failures: floor $fail" >&2
   if [ -n "$c_server" ]; then read -r s fail < <(load "$dir/c.sock"); c_runs+=("$s"); fi
 done
 ipcat_s=$(median "${ipcat_runs[@]}")
@@ -72,8 +109,12 @@ if [ -n "$c_server" ]; then
   c_s=$(median "${c_runs[@]}")
   row "echo 1000 x 100, wall s vs the C epoll floor" "$ipcat_s" "$c_s (C)" "$(ratio "$ipcat_s" "$c_s")" "<=1.5x"
 fi
+floor_s=$(median "${floor_runs[@]}")
+row "echo 1000 x 100, wall s vs a bare Deno loop" "$ipcat_s" "$floor_s (deno)" "$(ratio "$ipcat_s" "$floor_s")" "(floor)"
 row "echo 1000 x 100, server peak RSS MB" "$(peak_rss_mb "$ipcat_pid")" "$(peak_rss_mb "$py_pid") (py)" \
   "$(ratio "$(peak_rss_mb "$py_pid")" "$(peak_rss_mb "$ipcat_pid")")" "<=60MB"
+row "echo 1000 x 100, peak RSS MB vs bare Deno" "$(peak_rss_mb "$ipcat_pid")" "$(peak_rss_mb "$floor_pid") (deno)" \
+  "$(ratio "$(peak_rss_mb "$ipcat_pid")" "$(peak_rss_mb "$floor_pid")")" "(floor)"
 
 # (2) --handle cat vs socat fork EXEC:cat, one connection per message.
 messages=2000
@@ -86,6 +127,12 @@ handle_rate=$(awk -v n=$messages -v s="$handle_s" 'BEGIN { printf "%.0f", n / s 
 socat_rate=$(awk -v n=$messages -v s="$socat_s" 'BEGIN { printf "%.0f", n / s }')
 row "--handle cat, messages/s ($messages, 4 clients)" "$handle_rate" "$socat_rate (socat)" \
   "$(ratio "$handle_rate" "$socat_rate")" ">=1.5x"
+spawn_s=$("$DENO" run -A --quiet --no-config "$dir/spawn_floor.ts" $messages)
+spawn_rate=$(awk -v n=$messages -v s="$spawn_s" 'BEGIN { printf "%.0f", n / s }')
+row "  Deno's floor: spawn cat per message, 4 at once" "$handle_rate" "$spawn_rate (deno)" \
+  "$(ratio "$handle_rate" "$spawn_rate")" "(floor)"
+row "  that floor vs socat fork EXEC:cat" "$spawn_rate" "$socat_rate (socat)" \
+  "$(ratio "$spawn_rate" "$socat_rate")" "(floor)"
 
 # (3) --handle-stream cat: one coprocess per connection, the same pipelined load as (2).
 messages_stream=200000

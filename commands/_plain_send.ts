@@ -5,6 +5,7 @@
  * so both paths give `send` the same flags (tests/startup_test.ts compares them).
  * @module
  */
+import { errorLine, exitCodeOf } from "../lib/errors.ts";
 import { commonFlags, framingFlags } from "./flags.ts";
 import { send, type SendFlags, sendFlags } from "./send.ts";
 import { denoStdio } from "./stdio.ts";
@@ -52,4 +53,22 @@ export function sendWithoutOptions(args: readonly string[]): Promise<number> | u
   if (flags === undefined) return undefined;
   const [address, ...messages] = args;
   return send(denoStdio, flags as unknown as SendFlags, address, ...messages);
+}
+
+/**
+ * {@linkcode sendWithoutOptions}, its error reported as `cli.ts` reports one: the line on
+ * stderr, the exit code returned. `make` bundles this module as one file of its own, whose
+ * error classes are its own copies: only its own `exitCodeOf` knows them.
+ */
+export async function runWithoutOptions(args: readonly string[]): Promise<number | undefined> {
+  try {
+    return await sendWithoutOptions(args);
+  } catch (error) {
+    try {
+      Deno.stderr.writeSync(new TextEncoder().encode(`${errorLine(error)}\n`));
+    } catch {
+      // stderr closed: the exit code still tells.
+    }
+    return exitCodeOf(error);
+  }
 }

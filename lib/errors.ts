@@ -1,6 +1,6 @@
 /**
- * The few error classes ipcat distinguishes. `cli.ts` maps each to its exit code;
- * everything else is a plain failure (exit 1).
+ * The few error classes ipcat distinguishes. {@linkcode exitCodeOf} maps each to its exit
+ * code; everything else is a plain failure (exit 1).
  *
  * @example
  * ```ts
@@ -111,4 +111,27 @@ export function describe(error: unknown): string {
     return hint ? `${error.message} (${hint})` : error.message;
   }
   return String(error);
+}
+
+/** The one table from error to exit code, as README.md "Exit codes" documents them. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return 2;
+  if (error instanceof FrameError) return 65;
+  if (error instanceof UnavailableError) return 69;
+  if (error instanceof TimeoutError) return 124;
+  if (error instanceof InterruptedError) return error.exitCode;
+  return 1;
+}
+
+/** The one line `ipcat` prints for an error that ends it (the stack too under `IPCAT_DEBUG=1`). */
+export function errorLine(error: unknown): string {
+  if (Deno.env.get("IPCAT_DEBUG") === "1" && error instanceof Error && error.stack) {
+    return `ipcat: ${error.stack}`;
+  }
+  // Raw socket errors that reach here carry the OS's words; say what happened instead.
+  if (error instanceof Deno.errors.ConnectionReset) return "ipcat: Connection lost: the peer reset it";
+  if (error instanceof Deno.errors.BrokenPipe) {
+    return "ipcat: Connection lost: the peer closed it while we wrote";
+  }
+  return `ipcat: ${describe(error).replace(/\s*\n\s*/g, " ")}`;
 }

@@ -105,7 +105,8 @@ async function bundleFilesRead(args: string[]): Promise<string[]> {
 }
 
 Deno.test({
-  name: "the bundle's chunks are read only when reached: --version reads the entry, send no other command",
+  name:
+    "the bundle's chunks are read only when reached: --version reads the entry, one-shot send its own bundle",
   ignore: !have("strace") || !Deno.statSync(new URL("../bin/ipcat.d", import.meta.url)).isDirectory,
   fn: async () => {
     const version = await bundleFilesRead(["--version"]);
@@ -119,5 +120,8 @@ Deno.test({
     const send = await bundleFilesRead(["send", server.address, "hello"]);
     const others = /^(serve|pipe|inspect|replay|help|argument_errors|completions|man|_cli_modules)-/;
     assert.deepEqual(send.filter((name) => others.test(name)), [], send.join(" "));
+    // The one-shot form reads its own one-file bundle, not the chunks the other commands share.
+    assert.ok(send.includes("send-oneshot"), send.join(" "));
+    assert.ok(send.length <= 4, `send read ${send.join(" ")}`);
   },
 });
