@@ -4,7 +4,7 @@
  * `IPCAT_DEBUG=startup` names each step a run went through (README "Startup").
  */
 import { buildApplication, buildCommand, type CommandContext, run as runStricli } from "@stricli/core";
-import { assert, have, IPCAT, ipcat, run, startServe, tempDir } from "./_helpers.ts";
+import { assert, have, IPCAT, ipcat, run, spawn, startServe, tempDir } from "./_helpers.ts";
 import { plainSendFlags } from "../commands/_plain_send.ts";
 import { commonFlags, framingFlags } from "../commands/flags.ts";
 import { type SendFlags, sendFlags } from "../commands/send.ts";
@@ -61,6 +61,29 @@ Deno.test("send without options: the same output, errors and exit codes as throu
   // No message: stdin, on both paths.
   const stdin = await ipcat(["send", server.address], { stdin: "a\nb\n" });
   assert.equal(stdin.stdout, "a\nb\n", stdin.stderr);
+});
+
+Deno.test("send without options: a signal is the orderly stop, exit 130, as through Stricli", async () => {
+  // A server that takes the connection and never answers, so send waits until signalled.
+  await using dir = await tempDir();
+  const path = `${dir.path}/silent.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  for (const args of [["send", `unix:${path}`, "x"], ["send", "--no-verbose", `unix:${path}`, "x"]]) {
+    const child = spawn(IPCAT, args);
+    const before = held.length;
+    while (held.length === before) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill("SIGINT");
+    const { code, stderr } = await child.output();
+    assert.equal(code, 130, args.join(" "));
+    assert.equal(new TextDecoder().decode(stderr), "ipcat: Interrupted\n");
+  }
+  listener.close();
+  await accepting.catch(() => {});
+  for (const conn of held) conn.close();
 });
 
 Deno.test("plainSendFlags: the flags Stricli gives send when none is typed", async () => {
