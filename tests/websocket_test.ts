@@ -282,6 +282,20 @@ Deno.test("ws: inspect logs each proxied message's opcode and each close code, p
   assert.deepEqual(data, [`c2s ${hello}`, `s2c ${hello}`, "c2s 00ff", "s2c 00ff"]);
 });
 
+Deno.test("ws: inspect passes each message on with the opcode it came in, text or binary", async () => {
+  // Binary frames whose bytes are valid UTF-8 (MQTT over WebSocket, say) must stay binary.
+  await using peer = await peerServer(PYTHON, "ws_peer.py");
+  const direct = await within(run(PYTHON, [`${PEERS}ws_peer.py`, "kinds", peer.url]), 20_000, "client");
+  const expected = "kind:1 came as bytes\nkind:2 came as str\nkind:3 came as bytes\n";
+  assert.equal(direct.stdout, expected, direct.stderr);
+  await using proxy = await startListening(IPCAT, ["inspect", "ws:0", "--target", peer.url], {
+    stdin: "null",
+  });
+  const out = await within(run(PYTHON, [`${PEERS}ws_peer.py`, "kinds", proxy.address]), 20_000, "client");
+  assert.equal(out.stdout, expected, out.stderr);
+  await proxy.stop();
+});
+
 Deno.test("ws: serve --protocol accepts the subprotocol a Python client offers, and only that one", async () => {
   await using server = await startServe(["--echo", "--protocol", "chat.v1", "ws:0"]);
   const offered = await within(

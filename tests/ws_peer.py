@@ -2,7 +2,10 @@
 
   ws_peer.py server      echo server on 127.0.0.1, port 0; prints "port N". Messages that are
                          commands: "fragment" (answers "frag"+"mented" as one fragmented text
-                         message), "close4000" (closes with 4000 "bye"), "vanish" (drops TCP).
+                         message), "close4000" (closes with 4000 "bye"), "vanish" (drops TCP);
+                         a text or binary message starting "kind:" is answered in text with the
+                         opcode it came in ("kind:1 came as bytes").
+  ws_peer.py kinds URL   sends binary b"kind:1", text "kind:2", binary b"kind:3"; prints each reply.
   ws_peer.py client URL  sends text "héllo" then bytes 00 ff; prints each reply's type and repr.
   ws_peer.py big URL N   sends one binary message of N bytes; prints the close code.
   ws_peer.py close URL   sends text "héllo" and bytes 00 ff, prints each reply, closes with 4000 "done".
@@ -19,7 +22,10 @@ import websockets
 
 async def echo(ws, path=None):
     async for message in ws:
-        if message == "fragment":
+        if (message.startswith(b"kind:") if isinstance(message, bytes) else message.startswith("kind:")):
+            text = message.decode() if isinstance(message, bytes) else message
+            await ws.send(f"{text} came as {type(message).__name__}")
+        elif message == "fragment":
             await ws.send(["frag", "mented"])
         elif message == "close4000":
             await ws.close(4000, "bye")
@@ -42,6 +48,13 @@ async def client(url):
             await ws.send(message)
             reply = await ws.recv()
             print(type(reply).__name__, repr(reply), flush=True)
+
+
+async def kinds(url):
+    async with websockets.connect(url) as ws:
+        for message in [b"kind:1", "kind:2", b"kind:3"]:
+            await ws.send(message)
+            print(await ws.recv(), flush=True)
 
 
 async def big(url, n):
@@ -97,6 +110,8 @@ elif sys.argv[1] == "silent":
     asyncio.run(silent(sys.argv[2]))
 elif sys.argv[1] == "server":
     asyncio.run(server())
+elif sys.argv[1] == "kinds":
+    asyncio.run(kinds(sys.argv[2]))
 elif sys.argv[1] == "client":
     asyncio.run(client(sys.argv[2]))
 else:

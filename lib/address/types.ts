@@ -47,6 +47,11 @@ export interface WireDetails {
   watch(listener: (event: WireEvent) => void): void;
   /** Close with this code and reason: a proxy passing on the other side's close. */
   close(code: number, reason: string): void;
+  /**
+   * Send the next message as `type` (a `message` event's type from the other side): a proxy
+   * passing each message on as it came. Called once per message, in the order they are sent.
+   */
+  sendAs(type: string): void;
 }
 
 /** A listening socket. */

@@ -143,7 +143,10 @@ class WebSocketConnection extends MessageStream {
   readonly wire: WireDetails = {
     watch: (listener) => this.#watcher = listener,
     close: (code, reason) => this.#closeWith(code, reason),
+    sendAs: (type) => this.#sendAs.push(type),
   };
+  /** The opcode each next message goes as, when a proxy says (see `WireDetails.sendAs`). */
+  #sendAs: string[] = [];
 
   constructor(socket: WebSocket, peer: string, options: WebSocketOptions, log?: Log) {
     super(peer, options.maxMessage ?? DEFAULT_MAX_MESSAGE);
@@ -233,7 +236,12 @@ class WebSocketConnection extends MessageStream {
     if (this.#socket.readyState !== WebSocket.OPEN) {
       throw new Deno.errors.BrokenPipe(`${this.peer}: the WebSocket is closed`);
     }
-    const frames = this.#frames === "auto" && this.#peerSentBinary ? "binary" : this.#frames;
+    const given = this.#sendAs.shift();
+    const frames = given === "binary" || given === "text"
+      ? given
+      : this.#frames === "auto" && this.#peerSentBinary
+      ? "binary"
+      : this.#frames;
     if (frames === "binary") {
       this.#socket.send(message.slice());
     } else {

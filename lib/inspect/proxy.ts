@@ -232,13 +232,16 @@ export class InspectProxy {
 
   /**
    * The opcode of each message `from` receives, oldest first, for its log line (the cutter
-   * cuts the same messages in the same order), and its peer's close logged and passed on
-   * to `to` with the same code and reason.
+   * cuts the same messages in the same order) and for `to`, which sends it on as it came; its
+   * peer's close logged and passed on to `to` with the same code and reason.
    */
   #watchWire(id: number, dir: DirectionLabel, from: Connection, to: Connection): string[] {
     const frames: string[] = [];
     from.wire?.watch((event) => {
-      if (event.kind === "message") return void frames.push(event.type);
+      if (event.kind === "message") {
+        to.wire?.sendAs(event.type);
+        return void frames.push(event.type);
+      }
       const code = event.code === 0 ? 1006 : event.code;
       this.#options.events({
         kind: "wire",
