@@ -147,6 +147,25 @@ s.settimeout(10); s.sendto(b"py", "${path}"); print(s.recvfrom(100)[0].decode())
   assert.equal(piped.stdout, "p1\np2\n");
 });
 
+Deno.test("unixgram: a sender with no address of its own gets one plain line in the log; others are answered", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/e.sock`;
+  await using server = await startServe(["--echo", `unixgram:${path}`]);
+  const unbound = await run("python3", [
+    "-c",
+    `import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"x", "${path}")`,
+  ]);
+  assert.equal(unbound.code, 0, unbound.stderr);
+  const line = await server.stderr.waitFor(/cannot answer/);
+  assert.match(
+    line,
+    /^ipcat: conn \d+: cannot answer a sender whose socket has no address .*bind the sender/,
+  );
+  assert.doesNotMatch(server.stderr.text, /os error|Invalid argument/);
+  const result = await ipcat(["send", `unixgram:${path}`, "still here"]);
+  assert.equal(result.stdout, "still here\n", result.stderr);
+});
+
 Deno.test("unixgram: send to socat UNIX-RECVFROM gets its reply", { ignore: !have("socat") }, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/r.sock`;

@@ -38,6 +38,7 @@
  * ```
  * @module
  */
+import { IpcatError } from "../errors.ts";
 import { MessageStream } from "./_message_stream.ts";
 import type { Connection, Listener } from "./types.ts";
 
@@ -113,6 +114,13 @@ class DatagramSession extends MessageStream {
   async send(message: Uint8Array): Promise<void> {
     if (this.#closed) throw new Deno.errors.BadResource(`${this.peer}: session closed`);
     this.#lastActivity = Date.now();
+    if (this.#from.transport !== "udp" && !(this.#from as Deno.UnixAddr).path) {
+      // The kernel would say "Invalid argument": an unbound sender has no address to answer.
+      throw new IpcatError(
+        "cannot answer a sender whose socket has no address (an unbound unixgram socket)",
+        "bind the sender to a path, e.g. socat - UNIX-SENDTO:SERVER,bind=/tmp/me.sock",
+      );
+    }
     try {
       await this.#listener.replies.send(message, this.#from);
     } catch (error) {
