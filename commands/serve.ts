@@ -381,6 +381,7 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     stdout: io.stdout,
     log,
     echo: serveMode === "echo",
+    linesAsBytes: parseEncoding(flags.encoding) === "text" || serveMode === "echo",
   });
 
   const handle = (session: Session) =>

@@ -364,6 +364,27 @@ Deno.test("serve: replies to every message sent before EOF arrive before the clo
   assert.equal(result.stdout, wire);
 });
 
+Deno.test("serve: lines pass as bytes: --count cuts mid-read, \\r and empty lines stay, a last line gets its newline", async () => {
+  await using dir = await tempDir();
+  // Five lines in one write; --count 3 prints exactly three.
+  await using counted = await startServe(["--count", "3", `${dir.path}/c.sock`]);
+  const wire = "one\r\n\nthree\nfour\nfive\n";
+  assert.equal((await run("socat", ["-u", "-", `UNIX-CONNECT:${dir.path}/c.sock`], { stdin: wire })).code, 0);
+  assert.equal((await counted.child.status).code, 0);
+  await counted.stdout.done;
+  assert.deepEqual(counted.stdout.lines, ["one\r", "", "three"]);
+  // Echo: the same bytes back; an unfinished last line comes back with its newline.
+  await using echo = await startServe(["--echo", "--count", "4", `${dir.path}/e.sock`]);
+  const back = await run("socat", ["-", `UNIX-CONNECT:${dir.path}/e.sock`], { stdin: "a\r\n\0b\n\nlast" });
+  assert.equal(back.stdout, "a\r\n\0b\n\nlast\n");
+  // A line over --max-frame: the lines before it in the same read are still printed.
+  await using bounded = await startServe(["--max-frame", "3", `${dir.path}/m.sock`]);
+  await run("socat", ["-u", "-", `UNIX-CONNECT:${dir.path}/m.sock`], { stdin: "ok\nabcdef\nxy\n" });
+  await bounded.stderr.waitFor(/Line of 6 bytes exceeds --max-frame 3 \(at byte 3\)/);
+  await bounded.stdout.waitFor(/^ok$/);
+  assert.ok(!bounded.stdout.text.includes("xy"), bounded.stdout.text);
+});
+
 Deno.test("serve: concurrent senders never interleave inside a message", async () => {
   await using dir = await tempDir();
   await using server = await startServe(["--count", "4000", `${dir.path}/c.sock`]);

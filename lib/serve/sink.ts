@@ -28,7 +28,8 @@
  * ```
  * @module
  */
-import type { Framing } from "../framing/types.ts";
+import { LineCounter } from "../framing/lines.ts";
+import type { FrameDecoder, Framing } from "../framing/types.ts";
 import type { Log } from "../log.ts";
 import { readMessages, writeAll, writeAllSync } from "../messages.ts";
 import type { Server, Session } from "./server.ts";
@@ -47,6 +48,12 @@ export interface SinkOptions {
   log: Log;
   /** Reply to each message with itself instead of printing it. @default {false} */
   echo?: boolean;
+  /**
+   * The framing's wire form is its text form (`wireIsText`) and `format` prints a message as
+   * that form (`-e text`): lines pass as the bytes they came in, counted, never split into
+   * messages. @default {false}
+   */
+  linesAsBytes?: boolean;
 }
 
 /** Prints (or echoes) what each session receives; see the module doc. */
@@ -73,6 +80,9 @@ export class Sink {
 
   /** Receive `session`'s messages until it ends or the server stops. */
   async serve(session: Session): Promise<void> {
+    if (this.#options.linesAsBytes && this.#options.framing.wireIsText) {
+      return await this.#serveLines(session);
+    }
     const { framing, maxFrame, echo } = this.#options;
     const { conn } = session;
     const server = this.#server;
@@ -91,13 +101,49 @@ export class Sink {
   }
 
   /**
+   * `serve` for lines that pass as bytes: each read's whole lines (one or two views, from a
+   * `LineCounter`) are admitted against `--count`, then written back or printed as they are.
+   */
+  async #serveLines(session: Session): Promise<void> {
+    const { maxFrame, echo } = this.#options;
+    const { conn } = session;
+    const server = this.#server;
+    const counter = new LineCounter({ maxLine: maxFrame });
+    // readMessages' loop (fresh slab space per read, backpressure, the good lines before bad
+    // bytes), with the counter's views as the "messages".
+    const spans: FrameDecoder = {
+      push: (chunk, out) => counter.push(chunk, out),
+      end: (out) => counter.end(out),
+      recordWireLengths: () => [],
+    };
+    let seen = 0;
+    await readMessages(conn, spans, async (views) => {
+      const lines = counter.count - seen;
+      seen = counter.count;
+      const allowed = server.take(lines);
+      if (allowed === 0) return;
+      const bytes = allowed === lines ? views : firstLines(views, allowed);
+      if (echo) { for (const view of bytes) await writeAll(conn, view); }
+      else if (!this.#printBytes(bytes)) server.stop();
+    }, { signal: session.stopping, onBusy: (busy) => session.busy = busy });
+  }
+
+  #printBytes(views: Uint8Array[]): boolean {
+    return views.every((view) => this.#write(view));
+  }
+
+  /**
    * stdout closed (`ipcat serve S | head -1`): stop like a sink whose reader left, exit 0.
    * stdout that cannot take the data stops the same way, but is a failure (exit 1).
    */
   #print(messages: Uint8Array[]): boolean {
-    const { format, stdout, log } = this.#options;
+    return this.#write(this.#options.format(messages));
+  }
+
+  #write(bytes: Uint8Array): boolean {
+    const { stdout, log } = this.#options;
     try {
-      writeAllSync(stdout, format(messages));
+      writeAllSync(stdout, bytes);
       return true;
     } catch (error) {
       if (error instanceof Deno.errors.BrokenPipe) log("verbose", "stdout closed; stopping");
@@ -211,4 +257,19 @@ class EchoWire {
     } else this.#run = this.#pending <= last.length ? last.subarray(last.length - this.#pending) : null;
     return bytes;
   }
+}
+
+/** The first `n` lines of `views` (whole lines, in order), as views. */
+function firstLines(views: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const view of views) {
+    let end = 0;
+    while (n > 0 && end < view.length) {
+      end = view.indexOf(0x0a, end) + 1;
+      n--;
+    }
+    out.push(view.subarray(0, end));
+    if (n === 0) break;
+  }
+  return out;
 }
