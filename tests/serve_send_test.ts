@@ -2,7 +2,7 @@
  * End-to-end tests of `serve` and `send` (issue 2), driving bin/ipcat over real sockets
  * with real peers (socat, nc, python3).
  */
-import { assert, IPCAT, ipcat, run, spawn, startServe, tempDir } from "./_helpers.ts";
+import { assert, IPCAT, ipcat, run, spawn, startServe, tempDir, within } from "./_helpers.ts";
 import { connectTo, readToEnd, writeText } from "./_proc.ts";
 
 const te = new TextEncoder();
@@ -548,6 +548,16 @@ Deno.test("send: a Unix server that closes early: replies printed, then exit 1 w
   assert.equal(unsent.code, 1);
   assert.match(unsent.stderr, /^ipcat: Cannot send to .*closed the connection.*\n$/);
   await server2.status;
+});
+
+Deno.test("send: a newline in a later message is exit 65 at once (it spun forever, deaf to signals)", async () => {
+  await using dir = await tempDir();
+  await using sink = await startServe([`${dir.path}/s.sock`]);
+  for (const args of [[sink.address, "a", "b\nc"], ["-e", "hex", sink.address, "61", "0a"]]) {
+    const r = await within(ipcat(["send", ...args]), 20_000, `send ${args.join(" ")}`);
+    assert.equal(r.code, 65, r.stderr);
+    assert.match(r.stderr, /newline, which "lines" framing cannot carry/);
+  }
 });
 
 Deno.test("send: --max-frame bounds outgoing messages too; the ones before still go", async () => {

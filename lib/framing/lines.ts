@@ -252,8 +252,11 @@ const lines: Framing = {
     let at = 0;
     for (const m of messages) {
       if (m.indexOf(NL) >= 0) {
-        for (let i = 0, from = 0; from < at; i++) {
-          written?.push(out.subarray(from, from += messages[i].length + 1));
+        // (`written?.push(...)` would skip its arguments, and `from` with them, when absent.)
+        for (let i = 0, from = 0; written && from < at; i++) {
+          const to = from + messages[i].length + 1;
+          written.push(out.subarray(from, to));
+          from = to;
         }
         throw new FrameError(
           `Message contains a newline, which "lines" framing cannot carry`,

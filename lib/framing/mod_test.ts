@@ -70,6 +70,15 @@ Deno.test("lines: leftover bytes at EOF are a last message", () => {
   assert.deepEqual(decodeAll("lines", [te.encode("a\nb")]), [te.encode("a"), te.encode("b")]);
 });
 
+Deno.test("lines: a newline in any message is a FrameError, with or without `written` (it looped forever)", () => {
+  const lines = parseFraming("lines");
+  const messages = [te.encode("a"), te.encode("b\nc")];
+  assert.throws(() => lines.encode(messages), FrameError);
+  const written: Uint8Array[] = [];
+  assert.throws(() => lines.encode(messages, written), FrameError);
+  assert.deepEqual(written, [te.encode("a\n")]);
+});
+
 Deno.test("lines: over --max-frame is a FrameError with an offset", () => {
   assert.throws(
     () => decodeAll("lines", [te.encode("ok\n"), te.encode("x".repeat(20))], 10),
