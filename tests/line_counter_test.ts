@@ -164,3 +164,14 @@ Deno.test("countNewlines: any alignment, any length", () => {
     { numRuns: 2000 },
   );
 });
+
+Deno.test("linesAsWire: one write per read, a held line and the lines after it together", async () => {
+  // Each read's lines are one write, as the message path frames a batch: a delivery error's
+  // "at least M bytes" counts them all (it counted only the held line once).
+  const chunks = ["a\nXY", "ZW\nc\nd", "\n"].map((text) => te.encode(text));
+  const writes: [string, number][] = [];
+  for await (const framed of linesAsWire(source(chunks), 100)) {
+    writes.push([td.decode(framed.wire), framed.messages]);
+  }
+  assert.deepEqual(writes, [["a\n", 1], ["XYZW\nc\n", 2], ["d\n", 1]]);
+});

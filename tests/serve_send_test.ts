@@ -566,6 +566,12 @@ Deno.test("send: --max-frame bounds outgoing messages too; the ones before still
   const r = await ipcat(["send", "-n", "--max-frame", "3", sink.address], { stdin: "abc\nabcdef\nxy\n" });
   assert.equal(r.code, 65);
   assert.match(r.stderr, /^ipcat: Message 2 is 6 bytes, over --max-frame 3.*\n$/);
+  // A line too long to be a message even in hex names the --max-frame given (it named 2N+2).
+  const long = await ipcat(["send", "-n", "--max-frame", "3", sink.address], {
+    stdin: "ab\n" + "x".repeat(20),
+  });
+  assert.equal(long.code, 65);
+  assert.match(long.stderr, /^ipcat: Line of \d+ bytes exceeds --max-frame 3 \(at byte 3\)/);
   await sink.stdout.waitFor(/^abc$/);
   const bare = await ipcat([]);
   assert.equal(bare.code, 2);

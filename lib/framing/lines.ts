@@ -27,10 +27,15 @@ export class LinesDecoder implements FrameDecoder {
   #offset = 0;
   #pendingStart = 0;
   #wires: number[] | null = null;
+  #shownMax: number;
 
-  /** `maxFrame`: longest line accepted, without its `\n`. */
-  constructor(maxFrame: number) {
+  /**
+   * `maxFrame`: longest line accepted, without its `\n`; `shownMax`, the `--max-frame` its
+   * error names (stdin's lines may be hex, twice as long as the messages they carry).
+   */
+  constructor(maxFrame: number, shownMax: number = maxFrame) {
     this.#maxFrame = maxFrame;
+    this.#shownMax = shownMax;
   }
 
   push(chunk: Uint8Array, out: Uint8Array[]): void {
@@ -71,7 +76,7 @@ export class LinesDecoder implements FrameDecoder {
     if (length > this.#maxFrame) {
       throw lineTooLong(
         length,
-        this.#maxFrame,
+        this.#shownMax,
         offset,
         this.#pending.length > 0 ? this.#pending.view() : tail,
       );
@@ -92,6 +97,8 @@ function lineTooLong(length: number, maxFrame: number, offset: number, near: Uin
 export interface LineCounterOptions {
   /** Longest line accepted, without its `\n`; a longer one is {@linkcode LinesDecoder}'s error. */
   maxLine: number;
+  /** The `--max-frame` that error names. @default {maxLine} */
+  shownMax?: number;
   /**
    * Longest complete line let through (default `maxLine`); a longer one ends the stream with
    * the error this returns, given the line's length and how many lines came before it.
@@ -120,6 +127,7 @@ export interface LineCounterOptions {
  */
 export class LineCounter {
   #maxLine: number;
+  #shownMax: number;
   #maxMessage: number;
   #overMessage?: (length: number, before: number) => Error;
   #pending = new PendingBytes();
@@ -131,6 +139,7 @@ export class LineCounter {
   /** A counter with these limits. */
   constructor(options: LineCounterOptions) {
     this.#maxLine = options.maxLine;
+    this.#shownMax = options.shownMax ?? options.maxLine;
     this.#maxMessage = Math.min(options.maxMessage ?? options.maxLine, options.maxLine);
     this.#overMessage = options.overMessage;
   }
@@ -173,7 +182,7 @@ export class LineCounter {
           const near = this.#pending.length > 0 ? this.#pending.view() : chunk.subarray(from, nl);
           throw lineTooLong(
             length,
-            this.#maxLine,
+            this.#shownMax,
             this.#pending.length > 0 ? this.#pendingStart : this.#offset + from,
             near,
           );
@@ -197,7 +206,7 @@ export class LineCounter {
       const length = this.#pending.length + chunk.length - from;
       if (length > this.#maxLine) {
         const near = this.#pending.length > 0 ? this.#pending.view() : chunk.subarray(from);
-        throw lineTooLong(length, this.#maxLine, this.#pendingStart, near);
+        throw lineTooLong(length, this.#shownMax, this.#pendingStart, near);
       }
       this.#pending.append(chunk.subarray(from), this.#maxLine);
     }

@@ -44,14 +44,16 @@ export async function* chunks(source: ByteSource): AsyncGenerator<Uint8Array> {
 
 /**
  * Batches of messages from `source`, one message per line, each line turned into bytes by
- * `codec.parseLine`. A batch holds the lines completed by one read.
+ * `codec.parseLine`. A batch holds the lines completed by one read. A line over `maxLine` is an
+ * error that names `shownMax` as the `--max-frame` exceeded.
  */
 export async function* lineMessages(
   source: ByteSource,
   codec: MessageCodec,
   maxLine: number,
+  shownMax: number = maxLine,
 ): AsyncGenerator<Uint8Array[]> {
-  const decoder = new LinesDecoder(maxLine);
+  const decoder = new LinesDecoder(maxLine, shownMax);
   for await (const chunk of chunks(source)) {
     const lines: Uint8Array[] = [];
     try {
@@ -77,22 +79,19 @@ export async function* lineMessages(
 export async function* linesAsWire(source: ByteSource, maxFrame: number): AsyncGenerator<Framed> {
   const counter = new LineCounter({
     maxLine: maxFrame * 2 + 2,
+    shownMax: maxFrame,
     maxMessage: maxFrame,
     overMessage: (length, before) => messageTooLong(length, before, maxFrame),
   });
-  // The counter hands back at most two views: a held line completed, then whole lines.
-  const framed = (out: Uint8Array[], lines: number): Framed[] =>
-    out.length === 1 ? [{ wire: out[0], messages: lines }] : [
-      { wire: out[0], messages: 1 },
-      { wire: out[1], messages: lines - 1 },
-    ];
-  const take = function* (push: (out: Uint8Array[]) => void) {
+  // The counter hands back at most two views (a held line completed, then whole lines): one
+  // write per read, as the message path makes, so a delivery error counts the same bytes taken.
+  const take = function* (push: (out: Uint8Array[]) => void): Generator<Framed> {
     const out: Uint8Array[] = [];
     const before = counter.count;
     try {
       push(out);
     } finally {
-      if (out.length) yield* framed(out, counter.count - before);
+      if (out.length) yield { wire: concatBytes(out), messages: counter.count - before };
     }
   };
   for await (const chunk of chunks(source)) yield* take((out) => counter.push(chunk, out));
@@ -128,7 +127,7 @@ export async function* stdinMessages(
   // Hex and base64 take twice or 4/3 the bytes of the message they carry.
   const maxLine = maxFrame * 2 + 2;
   if (text === "lines" || encoding !== "text") {
-    yield* lineMessages(source, codec, maxLine);
+    yield* lineMessages(source, codec, maxLine, maxFrame);
     return;
   }
   yield codec.parseAll(await readAll(source));
