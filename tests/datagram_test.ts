@@ -147,23 +147,34 @@ s.settimeout(10); s.sendto(b"py", "${path}"); print(s.recvfrom(100)[0].decode())
   assert.equal(piped.stdout, "p1\np2\n");
 });
 
-Deno.test("unixgram: a sender with no address of its own gets one plain line in the log; others are answered", async () => {
+Deno.test("unixgram: a sender with no address of its own gets one plain line in the log, in every mode that answers; others are answered", async () => {
   await using dir = await tempDir();
-  const path = `${dir.path}/e.sock`;
-  await using server = await startServe(["--echo", `unixgram:${path}`]);
-  const unbound = await run("python3", [
-    "-c",
-    `import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"x", "${path}")`,
-  ]);
-  assert.equal(unbound.code, 0, unbound.stderr);
-  const line = await server.stderr.waitFor(/cannot answer/);
-  assert.match(
-    line,
-    /^ipcat: conn \d+: cannot answer a sender whose socket has no address .*bind the sender/,
-  );
-  assert.doesNotMatch(server.stderr.text, /os error|Invalid argument/);
-  const result = await ipcat(["send", `unixgram:${path}`, "still here"]);
-  assert.equal(result.stdout, "still here\n", result.stderr);
+  for (const mode of [["--echo"], ["--handle", "cat"], ["--handle-stream", "cat"], ["--exec", "cat"]]) {
+    const path = `${dir.path}/${mode[0].slice(2)}.sock`;
+    await using server = await startServe([...mode, `unixgram:${path}`]);
+    const unbound = await run("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"x", "${path}")`,
+    ]);
+    assert.equal(unbound.code, 0, unbound.stderr);
+    const line = await server.stderr.waitFor(/cannot answer/);
+    assert.match(
+      line,
+      /^ipcat: conn \d+: .*cannot answer a sender whose socket has no address .*bind the sender/,
+    );
+    assert.doesNotMatch(server.stderr.text, /os error|Invalid argument|Uncaught/, mode.join(" "));
+    // The server goes on: a sender bound to a path, and one bound to an abstract name, are answered.
+    const result = await ipcat(["send", `unixgram:${path}`, "still here"]);
+    assert.equal(result.stdout, "still here\n", `${mode.join(" ")}: ${result.stderr}`);
+    const abstract = await run("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0ipcat-test-${
+        mode[0].slice(2)
+      }")
+s.settimeout(10); s.sendto(b"abstract", "${path}"); print(s.recvfrom(100)[0].decode())`,
+    ]);
+    assert.equal(abstract.stdout, "abstract\n", `${mode.join(" ")}: ${abstract.stderr}${server.stderr.text}`);
+  }
 });
 
 Deno.test("unixgram: send to socat UNIX-RECVFROM gets its reply", { ignore: !have("socat") }, async () => {

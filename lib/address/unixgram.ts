@@ -65,7 +65,9 @@ function clearStale(address: UnixgramAddress): void {
 const peerName = (listener: string) => (from: Deno.Addr) => {
   const path = (from as Deno.UnixAddr).path;
   // A sender that bound no path cannot be answered; it is known by the server's address.
-  return path ? `unixgram:${path}` : listener;
+  if (!path) return listener;
+  // An abstract name starts with a NUL byte, which no environment variable can hold.
+  return path.startsWith("\0") ? `unixgram:@${path.slice(1)}` : `unixgram:${path}`;
 };
 
 /** `unixgram:PATH`. */

@@ -31,7 +31,7 @@
 import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { ShortageBackoff } from "./_shortage.ts";
 import { writeAll } from "../messages.ts";
-import { isPeerGone } from "../errors.ts";
+import { describe, isPeerGone } from "../errors.ts";
 import type { LogLevel } from "../log.ts";
 import type { Session } from "./server.ts";
 
@@ -78,8 +78,9 @@ export async function execSession(session: Session, options: ExecOptions): Promi
   const child = started;
   log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
   const { stdin, stdout, stderr } = child.process;
-  const gone = (why: string) => {
-    if (!child.terminated) log("verbose", `conn ${id}: ${why}; terminating pid ${child.pid}`);
+  // A client leaving is news only with -v; a read or write that failed otherwise is an error.
+  const gone = (why: string, level: "verbose" | "error" = "verbose") => {
+    if (!child.terminated) log(level, `conn ${id}: ${why}; terminating pid ${child.pid}`);
     child.terminate(why);
   };
   const onStop = () => gone("server stopping");
@@ -98,7 +99,8 @@ export async function execSession(session: Session, options: ExecOptions): Promi
           n = await conn.read(buffer);
         } catch (error) {
           if (!closing) {
-            gone(isPeerGone(error) ? "client went away" : `read failed: ${(error as Error).message}`);
+            if (isPeerGone(error)) gone("client went away");
+            else gone(`read failed: ${describe(error)}`, "error");
           }
           break;
         }
@@ -119,7 +121,8 @@ export async function execSession(session: Session, options: ExecOptions): Promi
         try {
           await writeAll(conn, chunk);
         } catch (error) {
-          gone(isPeerGone(error) ? "client went away" : `write failed: ${(error as Error).message}`);
+          if (isPeerGone(error)) gone("client went away");
+          else gone(`write failed: ${describe(error)}`, "error");
           // Drain so CMD is never blocked on a full pipe while it is being terminated.
           for await (const _ of stdout) { /* discard */ }
           return;

@@ -361,9 +361,15 @@ export class HandlerService {
       log("error", `conn ${id}: ${fatal}`);
       kill("closed after a bad reply");
     }, (error) => {
-      if (!isPeerGone(error) && !closed) throw error;
+      if (!isPeerGone(error) && !closed) {
+        // Ends this connection now (a datagram session would read on); the error is its end.
+        kill();
+        throw error;
+      }
       kill("client went away before its replies");
     });
+    // Awaited below, once reading ends; until then a failed write must not count as unhandled.
+    writer.catch(() => {});
 
     try {
       await readMessages(conn, framing.decoder(maxFrame), async (messages) => {

@@ -40,7 +40,7 @@ import { Child, describeStatus, forwardLines } from "../process/child.ts";
 import { ShortageBackoff } from "./_shortage.ts";
 import type { Framing } from "../framing/types.ts";
 import { readMessages, writeAll } from "../messages.ts";
-import { isPeerGone } from "../errors.ts";
+import { describe, isPeerGone } from "../errors.ts";
 import type { LogLevel } from "../log.ts";
 import type { Session } from "./server.ts";
 
@@ -87,8 +87,9 @@ export async function streamHandlerSession(session: Session, options: StreamHand
   const child = await spawningFor(log).run(() => new Child(argv, { env }), session.stopping);
   if (child === undefined) return;
   log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
-  const gone = (why: string) => {
-    if (!child.terminated) log("verbose", `conn ${id}: ${why}; terminating pid ${child.pid}`);
+  // A client leaving is news only with -v; a read or write that failed otherwise is an error.
+  const gone = (why: string, level: "verbose" | "error" = "verbose") => {
+    if (!child.terminated) log(level, `conn ${id}: ${why}; terminating pid ${child.pid}`);
     child.terminate(why);
   };
   const stdin = child.process.stdin.getWriter();
@@ -188,7 +189,7 @@ export async function streamHandlerSession(session: Session, options: StreamHand
       await conn.closeWrite().catch(() => {});
     } catch (error) {
       if (isPeerGone(error)) gone("client went away");
-      else if (!(error instanceof TypeError)) gone(`write failed: ${(error as Error).message}`);
+      else if (!(error instanceof TypeError)) gone(`write failed: ${describe(error)}`, "error");
       await reader.cancel().catch(() => {});
     }
   })();
