@@ -282,7 +282,7 @@ Deno.test("ws: inspect logs each proxied message's opcode and each close code, p
   assert.deepEqual(data, [`c2s ${hello}`, `s2c ${hello}`, "c2s 00ff", "s2c 00ff"]);
 });
 
-Deno.test("ws: inspect passes each message on with the opcode it came in, text or binary", async () => {
+Deno.test("ws: inspect and serve --forward pass each message on with the opcode it came in, text or binary", async () => {
   // Binary frames whose bytes are valid UTF-8 (MQTT over WebSocket, say) must stay binary.
   await using peer = await peerServer(PYTHON, "ws_peer.py");
   const direct = await within(run(PYTHON, [`${PEERS}ws_peer.py`, "kinds", peer.url]), 20_000, "client");
@@ -294,6 +294,14 @@ Deno.test("ws: inspect passes each message on with the opcode it came in, text o
   const out = await within(run(PYTHON, [`${PEERS}ws_peer.py`, "kinds", proxy.address]), 20_000, "client");
   assert.equal(out.stdout, expected, out.stderr);
   await proxy.stop();
+  // The same through serve --forward (pipe's relay) between two WebSockets.
+  await using gateway = await startServe(["--forward", peer.url, "ws:0"]);
+  const forwarded = await within(
+    run(PYTHON, [`${PEERS}ws_peer.py`, "kinds", gateway.address]),
+    20_000,
+    "client",
+  );
+  assert.equal(forwarded.stdout, expected, forwarded.stderr);
 });
 
 Deno.test("ws: serve --protocol accepts the subprotocol a Python client offers, and only that one", async () => {

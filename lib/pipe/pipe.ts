@@ -72,6 +72,13 @@ export async function pipe(a: Connection, b: Connection, options: PipeOptions = 
   const { from, to, onWrite } = options;
   const end = options.end ?? { mode: "strict" };
   const flags = options.flags ?? ["-f", "-f"];
+  // Between two message transports that say how each message travelled (WebSocket opcodes),
+  // each message goes on as it came: a binary frame stays binary.
+  if (a.wire && b.wire) {
+    const [wireA, wireB] = [a.wire, b.wire];
+    wireA.watch((event) => event.kind === "message" && wireB.sendAs(event.type));
+    wireB.watch((event) => event.kind === "message" && wireA.sendAs(event.type));
+  }
   if (isRaw(from) && isRaw(to)) {
     const totals = await relay(a, b, {
       end,
