@@ -374,7 +374,7 @@ Deno.test("serve: lines pass as bytes: --count cuts mid-read, \\r and empty line
   await counted.stdout.done;
   assert.deepEqual(counted.stdout.lines, ["one\r", "", "three"]);
   // Echo: the same bytes back; an unfinished last line comes back with its newline.
-  await using echo = await startServe(["--echo", "--count", "4", `${dir.path}/e.sock`]);
+  await using _echo = await startServe(["--echo", "--count", "4", `${dir.path}/e.sock`]);
   const back = await run("socat", ["-", `UNIX-CONNECT:${dir.path}/e.sock`], { stdin: "a\r\n\0b\n\nlast" });
   assert.equal(back.stdout, "a\r\n\0b\n\nlast\n");
   // A line over --max-frame: the lines before it in the same read are still printed.
