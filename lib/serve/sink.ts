@@ -108,18 +108,19 @@ export class Sink {
     const { maxFrame, echo } = this.#options;
     const { conn } = session;
     const server = this.#server;
-    const counter = new LineCounter({ maxLine: maxFrame });
+    // Made at the first byte: an idle connection holds no more than it must.
+    let counter: LineCounter | undefined;
     // readMessages' loop (fresh slab space per read, backpressure, the good lines before bad
     // bytes), with the counter's views as the "messages".
     const spans: FrameDecoder = {
-      push: (chunk, out) => counter.push(chunk, out),
-      end: (out) => counter.end(out),
+      push: (chunk, out) => (counter ??= new LineCounter({ maxLine: maxFrame })).push(chunk, out),
+      end: (out) => counter?.end(out),
       recordWireLengths: () => [],
     };
     let seen = 0;
     await readMessages(conn, spans, async (views) => {
-      const lines = counter.count - seen;
-      seen = counter.count;
+      const lines = counter!.count - seen;
+      seen = counter!.count;
       const allowed = server.take(lines);
       if (allowed === 0) return;
       const bytes = allowed === lines ? views : firstLines(views, allowed);
