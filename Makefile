@@ -5,10 +5,13 @@ LOCAL_DENO := .deno/node_modules/@deno/linux-x64-glibc/deno
 DENO := $(or $(shell command -v deno 2>/dev/null),$(LOCAL_DENO))
 # Permissions ipcat needs: it connects, listens, reads/writes socket files, runs commands.
 # --unstable-net: Deno's datagram sockets (udp:, unixgram:) are behind it.
-# --max-semi-space-size=4: V8's young generation grows to 3 x 16 MB under a thousand busy
-# clients; capped at 4 MB semi-spaces a 1,000-client echo server peaks at ~90 MB instead of
-# ~133, at the same speed (make bench, 2026-11-27; 1 MB cost 15-20% of the throughput).
-RUN_FLAGS := --allow-all --no-prompt --unstable-net --v8-flags=--max-semi-space-size=4
+RUN_FLAGS := --allow-all --no-prompt --unstable-net
+# V8_FLAGS, unless DENO_V8_FLAGS says otherwise (a --v8-flags on the command line would win
+# over it): --max-semi-space-size=4, since V8's young generation grows to 3 x 16 MB under a
+# thousand busy clients; capped at 4 MB semi-spaces a 1,000-client echo server peaks at ~94 MB
+# instead of ~133, at the same speed (make bench, 2026-11-27; 1 MB cost 15-20% of the throughput).
+V8_FLAGS := --max-semi-space-size=4
+LAUNCH_FLAGS := $(RUN_FLAGS) --v8-flags="$${DENO_V8_FLAGS:-$(V8_FLAGS)}"
 MODULES := $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
 SOURCES := cli.ts deno.json deno.lock $(MODULES)
 # What `deno doc --lint` and the doc tests cover: the code and the test helpers. Listed as
@@ -42,7 +45,7 @@ $(LOCAL_DENO):
 bin/ipcat: $(SOURCES) Makefile .deno/deps
 	@mkdir -p bin
 	@rm -rf bin/ipcat.d
-	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o $@ cli.ts 2>/dev/null; then \
+	@if $(DENO) compile $(RUN_FLAGS) --v8-flags=$(V8_FLAGS) --frozen --quiet -o $@ cli.ts 2>/dev/null; then \
 	  echo "built bin/ipcat (deno compile)"; \
 	else \
 	  main="$(abspath cli.ts)"; \
@@ -59,7 +62,7 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 	    fi; \
 	  fi; \
 	  printf '#!/bin/sh\n# Launcher written by make: deno compile could not fetch its runtime here.\nexec "%s" run %s --quiet --cached-only %s "%s" "$$@"\n' \
-	    "$(abspath $(DENO))" "$(RUN_FLAGS)" "$$config" "$$main" > $@; \
+	    "$(abspath $(DENO))" '$(LAUNCH_FLAGS)' "$$config" "$$main" > $@; \
 	  chmod +x $@; \
 	  echo "built bin/ipcat as a launcher for 'deno run' on $$main (deno compile cannot fetch denort offline; set DENORT_BIN or run make compile online)"; \
 	fi
@@ -68,7 +71,7 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 # the launcher, which `make install` makes self-contained.
 compile: $(SOURCES) .deno/deps
 	@mkdir -p bin
-	@if $(DENO) compile $(RUN_FLAGS) --frozen --quiet -o bin/ipcat.compiled cli.ts 2>bin/compile.err; then \
+	@if $(DENO) compile $(RUN_FLAGS) --v8-flags=$(V8_FLAGS) --frozen --quiet -o bin/ipcat.compiled cli.ts 2>bin/compile.err; then \
 	  mv bin/ipcat.compiled bin/ipcat; rm -rf bin/ipcat.d; echo "built bin/ipcat (deno compile)"; \
 	else \
 	  rm -f bin/ipcat.compiled; \
@@ -103,7 +106,7 @@ install: bin/ipcat bin/ipcat.1
 	    '# found from $$0 without forking (send runs once per message), else where make put them.' \
 	    'lib=$${0%/*}/../lib/ipcat' \
 	    '[ -f "$$lib/cli.js" ] || lib=$(PREFIX)/lib/ipcat' \
-	    'exec "$$lib/deno" run $(RUN_FLAGS) --quiet --cached-only --no-config "$$lib/cli.js" "$$@"' \
+	    'exec "$$lib/deno" run $(LAUNCH_FLAGS) --quiet --cached-only --no-config "$$lib/cli.js" "$$@"' \
 	    > $(BINDIR)/ipcat; \
 	  chmod 755 $(BINDIR)/ipcat; \
 	else \
