@@ -1,6 +1,6 @@
 /**
- * ipcat's entry point: builds the command tree, and is the one place that maps errors to
- * exit codes and exits.
+ * ipcat's entry point: builds the command tree, reports what a command ends with (exit codes
+ * from `exitCodeOf` in lib/errors.ts) and exits.
  *
  * `send` runs once per message in shell loops, so this file imports only the error classes
  * up front: what needs no code (no command, `--version`, an option before the command) is
