@@ -322,3 +322,48 @@ export async function startPeer(
   }
   return peer;
 }
+
+/** Paths of the certificates {@linkcode makeCerts} writes, each PEM. */
+export interface TestCerts {
+  /** A throwaway CA. */
+  ca: string;
+  /** A server certificate it issued for localhost and 127.0.0.1 (CA:FALSE), and its key. */
+  cert: string;
+  /** The server certificate's key. */
+  key: string;
+  /** A client certificate it issued (CN=alice, clientAuth), and its key. */
+  clientCert: string;
+  /** The client certificate's key. */
+  clientKey: string;
+  /** A certificate made "the usual quick way": self-signed, CA:TRUE, CN=localhost, no subjectAltName. */
+  quick: string;
+  /** The quick certificate's key. */
+  quickKey: string;
+}
+
+/** Make the certificates of {@linkcode TestCerts} in `dir` with openssl. */
+export async function makeCerts(dir: string): Promise<TestCerts> {
+  const sh = `
+    set -e
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA"
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
+    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=alice"
+    printf 'extendedKeyUsage=clientAuth\\n' > client.cnf
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.cnf
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout quick.key -out quick.pem -days 2 -subj /CN=localhost
+  `;
+  const made = await run("sh", ["-c", sh], { cwd: dir });
+  assert.equal(made.code, 0, made.stderr);
+  const at = (name: string) => `${dir}/${name}`;
+  return {
+    ca: at("ca.pem"),
+    cert: at("server.pem"),
+    key: at("server.key"),
+    clientCert: at("client.pem"),
+    clientKey: at("client.key"),
+    quick: at("quick.pem"),
+    quickKey: at("quick.key"),
+  };
+}

@@ -10,6 +10,7 @@ import {
   IPCAT,
   ipcat,
   LineCollector,
+  makeCerts,
   run,
   type Running,
   scaled,
@@ -302,20 +303,6 @@ Deno.test({
     for (const log of [echo.stderr.text, ok.stderr, wrong.stderr]) assert(!log.includes(token), log);
   },
 });
-
-/** In `dir`: a throwaway CA and a server certificate it issued for localhost / 127.0.0.1. */
-async function makeCerts(dir: string) {
-  const sh = `
-    set -e
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA"
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
-  `;
-  const made = await run("sh", ["-c", sh], { cwd: dir });
-  assert.equal(made.code, 0, made.stderr);
-  return { ca: `${dir}/ca.pem`, cert: `${dir}/server.pem`, key: `${dir}/server.key` };
-}
 
 Deno.test({
   name: "nats: a TLS server: serve and send with nats:tls:// and --ca; without --ca one clear line, exit 1",

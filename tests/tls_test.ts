@@ -3,6 +3,7 @@ import {
   assert,
   ipcat,
   LineCollector,
+  makeCerts,
   run,
   spawn,
   startListening,
@@ -11,35 +12,14 @@ import {
   within,
 } from "./_helpers.ts";
 
-/**
- * In `dir`: a throwaway CA, a server certificate for localhost / 127.0.0.1 and a client
- * certificate it issued, and a certificate made "the usual quick way" (self-signed, CA:TRUE,
- * CN=localhost, no subjectAltName), each with its key.
- */
-async function makeCerts(dir: string) {
-  const sh = `
-    set -e
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA"
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
-    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=alice"
-    printf 'extendedKeyUsage=clientAuth\\n' > client.cnf
-    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.cnf
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout quick.key -out quick.pem -days 2 -subj /CN=localhost
-  `;
-  const made = await run("sh", ["-c", sh], { cwd: dir });
-  assert.equal(made.code, 0, made.stderr);
-  const at = (name: string) => `${dir}/${name}`;
-  return {
-    ca: at("ca.pem"),
-    cert: at("server.pem"),
-    key: at("server.key"),
-    clientCert: at("client.pem"),
-    clientKey: at("client.key"),
-    quick: at("quick.pem"),
-    quickKey: at("quick.key"),
-  };
+/** socat serving TLS with `cert` on a free port, each connection to `command` (`SYSTEM:cat`). */
+function socatTlsServer(cert: string, key: string, command: string) {
+  return startListening("socat", [
+    "-d",
+    "-d",
+    `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,fork,verify=0,cert=${cert},key=${key}`,
+    command,
+  ]);
 }
 
 /** `sha256:HEX` of a PEM certificate, as openssl prints it. */
@@ -153,12 +133,7 @@ Deno.test("tls: a quick self-signed CA:TRUE certificate is trusted with --ca or 
 Deno.test("tls: --servername verifies a certificate by name when connecting by IP; socat OPENSSL-LISTEN as the server", async () => {
   await using dir = await tempDir();
   const { quick, quickKey } = await makeCerts(dir.path);
-  await using socat = await startListening("socat", [
-    "-d",
-    "-d",
-    `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,fork,verify=0,cert=${quick},key=${quickKey}`,
-    "SYSTEM:cat",
-  ]);
+  await using socat = await socatTlsServer(quick, quickKey, "SYSTEM:cat");
   const port = portOf(socat.address);
   const byIp = await ipcat(["send", "--ca", quick, `tls:127.0.0.1:${port}`, "x"]);
   assert.equal(byIp.code, 1);
@@ -196,12 +171,7 @@ Deno.test("tls: -k/--insecure accepts any certificate and warns once per connect
 Deno.test("tls: half-close through node:tls: a reply that comes only after EOF arrives (socat OPENSSL-LISTEN)", async () => {
   await using dir = await tempDir();
   const { quick, quickKey } = await makeCerts(dir.path);
-  await using socat = await startListening("socat", [
-    "-d",
-    "-d",
-    `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,fork,verify=0,cert=${quick},key=${quickKey}`,
-    "SYSTEM:wc -l",
-  ]);
+  await using socat = await socatTlsServer(quick, quickKey, "SYSTEM:wc -l");
   const piped = await ipcat([
     "pipe",
     "--pin",

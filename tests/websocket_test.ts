@@ -8,6 +8,7 @@ import {
   IPCAT,
   ipcat,
   LineCollector,
+  makeCerts,
   run,
   scaled,
   spawn,
@@ -353,32 +354,24 @@ Deno.test("ws: serve --ping-interval closes a client that stops answering pings 
 
 Deno.test("wss: serve --cert/--key answers a Python client that trusts the CA, and ipcat's client with --ca", async () => {
   await using dir = await tempDir();
-  const made = await run("sh", [
-    "-c",
-    `cd ${dir.path} &&
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=ipcat test CA" &&
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf &&
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf`,
-  ]);
-  assert.equal(made.code, 0, made.stderr);
+  const { ca, cert, key } = await makeCerts(dir.path);
   await using server = await startServe([
     "--echo",
     "--cert",
-    `${dir.path}/server.pem`,
+    cert,
     "--key",
-    `${dir.path}/server.key`,
+    key,
     "wss:0",
   ]);
   assert.match(server.address, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
   const python = await within(
-    run(PYTHON, [`${PEERS}ws_peer.py`, "wss", server.address, `${dir.path}/ca.pem`]),
+    run(PYTHON, [`${PEERS}ws_peer.py`, "wss", server.address, ca]),
     20_000,
     "client",
   );
   assert.equal(python.stdout, "secure\n", python.stderr);
   const trusted = await within(
-    ipcat(["send", "--ca", `${dir.path}/ca.pem`, server.address, "hi"]),
+    ipcat(["send", "--ca", ca, server.address, "hi"]),
     20_000,
     "send",
   );
