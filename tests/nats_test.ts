@@ -11,7 +11,6 @@ import {
   ipcat,
   LineCollector,
   makeCerts,
-  run,
   type Running,
   scaled,
   spawn,
