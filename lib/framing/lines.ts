@@ -213,6 +213,20 @@ export class LineCounter {
     this.#offset += chunk.length;
   }
 
+  /**
+   * This counter as the decoder `readMessages` takes: the "messages" it appends are the views
+   * of whole lines `push` lets through, up to `limit()` lines (read at each push), and
+   * {@linkcode LineCounter.count} says how many lines they hold.
+   */
+  decoder(limit: () => number = () => Infinity): FrameDecoder {
+    return {
+      push: (chunk, out) => this.push(chunk, out, limit()),
+      end: (out) => this.end(out, limit()),
+      // Views are whole lines, not one message each: nothing to record per message.
+      recordWireLengths: () => [],
+    };
+  }
+
   /** End of stream: an unfinished last line is let through with a `\n` added. */
   end(out: Uint8Array[], limit = Infinity): void {
     if (this.#pending.length === 0 || this.count >= limit) return;

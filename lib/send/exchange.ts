@@ -36,7 +36,7 @@ import type { Framing } from "../framing/types.ts";
 import { DeliveryError, FrameError } from "../errors.ts";
 import { frameErrorFrom } from "../framing/guess.ts";
 import { LineCounter } from "../framing/lines.ts";
-import { READ_SIZE, readMessages } from "../messages.ts";
+import { readMessages } from "../messages.ts";
 import { isPeerGone } from "../errors.ts";
 
 /** Bytes already framed for the wire, and how many messages they carry. */
@@ -154,11 +154,15 @@ export async function exchange(conn: Connection, options: ExchangeOptions): Prom
         throw error;
       }),
   };
-  const reading = options.onReplyBytes && framing.wireIsText
-    ? passLines(reader, options.maxFrame, enough.signal, limit, (bytes, count) => {
-      received = count;
-      options.onReplyBytes!(bytes);
-    }, check)
+  const lines = options.onReplyBytes && framing.wireIsText
+    ? new LineCounter({ maxLine: options.maxFrame })
+    : null;
+  const reading = lines
+    ? readMessages(reader, lines.decoder(limit), (views) => {
+      received = lines.count;
+      for (const view of views) options.onReplyBytes!(view);
+      check();
+    }, { signal: enough.signal })
     : readMessages(reader, framing.decoder(options.maxFrame), (replies) => {
       const room = limit() - received;
       const shown = replies.length > room ? replies.slice(0, room) : replies;
@@ -183,34 +187,4 @@ export function messageTooLong(length: number, sent: number, maxFrame: number): 
     undefined,
     "raise --max-frame",
   );
-}
-
-/**
- * Replies read as lines passed through as bytes (no message objects): `onLines` gets each
- * read's whole lines and the count so far, `afterRead` runs after each read. True at EOF.
- */
-async function passLines(
-  reader: { read(buffer: Uint8Array): Promise<number | null> },
-  maxFrame: number,
-  signal: AbortSignal,
-  limit: () => number,
-  onLines: (bytes: Uint8Array, count: number) => void,
-  afterRead: () => void,
-): Promise<boolean> {
-  const counter = new LineCounter({ maxLine: maxFrame });
-  // The counter copies what it holds back, and the lines are handed over before the next read.
-  const buffer = new Uint8Array(READ_SIZE);
-  while (!signal.aborted) {
-    const n = await reader.read(buffer);
-    const out: Uint8Array[] = [];
-    try {
-      if (n === null) counter.end(out, limit());
-      else counter.push(buffer.subarray(0, n), out, limit());
-    } finally {
-      for (const bytes of out) onLines(bytes, counter.count);
-      afterRead();
-    }
-    if (n === null) return true;
-  }
-  return false;
 }
