@@ -69,13 +69,17 @@ Deno.test("send without options: a signal is the orderly stop, exit 130, as thro
   const path = `${dir.path}/silent.sock`;
   const listener = Deno.listen({ transport: "unix", path });
   const held: Deno.Conn[] = [];
+  let accepted = Promise.withResolvers<void>();
   const accepting = (async () => {
-    for await (const conn of listener) held.push(conn);
+    for await (const conn of listener) {
+      held.push(conn);
+      accepted.resolve();
+    }
   })();
   for (const args of [["send", `unix:${path}`, "x"], ["send", "--no-verbose", `unix:${path}`, "x"]]) {
+    accepted = Promise.withResolvers<void>();
     const child = spawn(IPCAT, args);
-    const before = held.length;
-    while (held.length === before) await new Promise((resolve) => setTimeout(resolve, 10));
+    await accepted.promise;
     child.kill("SIGINT");
     const { code, stderr } = await child.output();
     assert.equal(code, 130, args.join(" "));
