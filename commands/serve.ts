@@ -311,7 +311,8 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     given: flags.framing !== undefined,
     flag: "-f",
   });
-  const codec = await messageCodec(parseEncoding(flags.encoding), framing);
+  const encoding = parseEncoding(flags.encoding);
+  const codec = await messageCodec(encoding, framing);
   const mode = parseMode(flags.mode);
   const log = stderrLog(flags, io.stderr);
   const serveMode = parseServeMode(flags);
@@ -381,7 +382,7 @@ export async function serve(io: Stdio, flags: ServeFlags, addressText: string): 
     stdout: io.stdout,
     log,
     echo: serveMode === "echo",
-    linesAsBytes: parseEncoding(flags.encoding) === "text" || serveMode === "echo",
+    linesAsBytes: encoding === "text" || serveMode === "echo",
   });
 
   const handle = (session: Session) =>
