@@ -132,8 +132,11 @@ Deno.test("fault decoders: an inspect proxy fed a line a byte per write costs ab
   figure("decoders.inspect_cutter.rss_per_pending_byte", perByte.toFixed(2), "B/B");
   figure("decoders.inspect_cutter.pending_bytes", conns * each, "B");
   // The cutter's pending bytes and its decoder's each grow by doubling; a copied slice per
-  // read cost ~100 bytes per byte.
-  assert.ok(perByte < 12, `${perByte.toFixed(1)} bytes of RSS per pending byte`);
+  // read cost ~100 bytes per byte. As for the decoders above, the short form under a full
+  // suite's load gets a looser bound (2.99-12.4 B/B over seven clean-clone and local suites on
+  // 2026-11-27), still far from the bug; the long form keeps 12.
+  const bound = scaled(32, 12);
+  assert.ok(perByte < bound, `${perByte.toFixed(1)} bytes of RSS per pending byte (bound ${bound})`);
 });
 
 Deno.test("fault decoders: headers announcing huge frames reserve nothing until the bytes arrive", async () => {
