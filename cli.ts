@@ -19,7 +19,6 @@ import type { ReplayFlags } from "./commands/replay.ts";
 import type { Transport } from "./lib/address/mod.ts";
 import type { Stdio } from "./commands/stdio.ts";
 import type { HelpCommand } from "./commands/help.ts";
-import { errorLine, exitCodeOf } from "./lib/errors.ts";
 
 /** ipcat's version, as `ipcat --version` prints it. */
 export const VERSION = "0.1.0";
@@ -109,7 +108,12 @@ if (Object.hasOwn(commandModules, named)) {
 const [
   { ArgumentScannerError, buildApplication, buildCommand, buildRouteMap, run, text_en },
   { flags, addresses, stdio, help, argumentErrors },
-] = await Promise.all([import("@stricli/core"), import("./commands/_cli_modules.ts")]);
+  { errorLine, exitCodeOf },
+] = await Promise.all([
+  import("@stricli/core"),
+  import("./commands/_cli_modules.ts"),
+  import("./lib/errors.ts"),
+]);
 const { commonAliases, commonFlags, connectTlsAliases, framingFlags } = flags;
 const { addressForms, addressSyntax, canConnect, canListen } = addresses;
 const { denoStdio } = stdio;
