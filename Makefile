@@ -42,8 +42,8 @@ $(LOCAL_DENO):
 # one-shot `send ADDR MSG` path (commands/_plain_send.ts) gets a bundle of its own in
 # bin/ipcat.d/oneshot/: one file read instead of nine, ~1 ms less per start; what it imports
 # dynamically (MessagePack, Node's TLS) is split off, ~0.6 ms less to load. tools/eager_compile.ts
-# then rewrites the functions a training run of it compiles so that V8 compiles them eagerly,
-# into Deno's code cache (~1.5 ms less per start). The entry's bare imports of shared chunks
+# then rewrites the functions that training runs of `send` compile so that V8 compiles them
+# eagerly, into Deno's code cache (~1.5 ms less per one-shot start). The entry's bare imports of shared chunks
 # (esbuild's helper) are dropped: the entry binds nothing from them, and the chunks that use
 # them import them by name.
 # docs/design-notes.md "Startup" has the figures.
@@ -64,11 +64,11 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 	      sed -i 's/import(String("\.\/_plain_send-[A-Za-z0-9]*\.js"))/import(String(".\/oneshot\/_plain_send.js"))/' bin/ipcat.d/cli.js && \
 	      grep -q 'oneshot/_plain_send\.js' bin/ipcat.d/cli.js; then \
 	      rm -f bin/ipcat.d/_plain_send-*.js; \
-	      $(DENO) run --allow-all --quiet --frozen tools/eager_compile.ts bin/ipcat.d/oneshot/_plain_send.js || \
-	        echo "make: the one-shot bundle is left as bundled (its functions compile lazily, ~1.5 ms slower per send)" >&2; \
 	    else \
 	      rm -rf bin/ipcat.d/oneshot; \
 	    fi; \
+	    $(DENO) run --allow-all --quiet --frozen tools/eager_compile.ts bin/ipcat.d || \
+	      echo "make: the bundle is left as bundled (its functions compile lazily, ~2 ms slower per send)" >&2; \
 	  fi; \
 	  printf '#!/bin/sh\n# Launcher written by make: deno compile could not fetch its runtime here.\nexec "%s" run %s --quiet --cached-only %s "%s" "$$@"\n' \
 	    "$(abspath $(DENO))" '$(LAUNCH_FLAGS)' "$$config" "$$main" > $@; \

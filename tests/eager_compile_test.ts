@@ -2,7 +2,7 @@
 // `make` applied it to the one-shot bundle.
 import assert from "node:assert/strict";
 import * as acorn from "acorn";
-import { compiledFunctionEnds, compileEagerly } from "../tools/eager_compile.ts";
+import { compiledFunctions, compileEagerly, HINTS } from "../tools/eager_compile.ts";
 
 /** Every function's end offset in `source`: compile all of them eagerly. */
 function allEnds(source: string): Set<number> {
@@ -143,7 +143,7 @@ Deno.test("eager compile: only the functions named are rewritten", () => {
   );
 });
 
-Deno.test("eager compile: the functions V8 compiled are read from its log, for the script named", () => {
+Deno.test("eager compile: the functions V8 compiled are read from its log, by script", () => {
   const log = [
     "script-details,7,file:///x/other.js,0,0,",
     "script-details,9,file:///x/bundle.js,0,0,",
@@ -151,16 +151,34 @@ Deno.test("eager compile: the functions V8 compiled are read from its log, for t
     "function,interpreter,9,50,90,0.02,101,g",
     "function,first-execution,9,95,99,0,102,h",
     "function,interpreter,7,10,41,0.02,103,other",
+    "function,interpreter,8,10,42,0.02,104,unnamed script",
   ].join("\n");
-  assert.deepEqual([...compiledFunctionEnds(log, "file:///x/bundle.js")], [40, 90]);
+  assert.deepEqual(
+    compiledFunctions(log),
+    new Map([["file:///x/bundle.js", new Set([40, 90])], ["file:///x/other.js", new Set([41])]]),
+  );
+});
+
+Deno.test("eager compile: a top-level declaration stays one when asked (a module in an import cycle)", () => {
+  const source = "export const x = f();\nfunction f() { return 1; }\nexport { f };\n";
+  const ends = new Set([source.indexOf("}") + 1]);
+  assert.equal(compileEagerly(source, ends, { hoistTopLevel: false }).code, source);
+  assert.match(compileEagerly(source, ends).code, /^var f=\(function f\(\)/);
 });
 
 Deno.test({
-  name: "eager compile: make applied it to the one-shot bundle",
+  name: "eager compile: make applied it to the entry, the one-shot bundle and the full path's chunks",
   ignore: !Deno.statSync(new URL("../bin/ipcat.d", import.meta.url)).isDirectory,
   fn: async () => {
-    const bundle = await Deno.readTextFile(new URL("../bin/ipcat.d/oneshot/_plain_send.js", import.meta.url));
-    const eager = bundle.match(/=\((async )?function[ *]|static\{const __eager_key=/g) ?? [];
-    assert.ok(eager.length >= 30, `${eager.length} eager functions in the one-shot bundle`);
+    const dir = new URL("../bin/ipcat.d/", import.meta.url);
+    const hinted = async (file: string) => {
+      const first = (await Deno.readTextFile(new URL(file, dir))).split("\n", 1)[0];
+      return first.endsWith(HINTS) ? Number(first.slice(3, first.indexOf(" ", 3))) : 0;
+    };
+    assert.ok(await hinted("oneshot/_plain_send.js") >= 30, "the one-shot bundle");
+    assert.ok(await hinted("cli.js") >= 5, "the entry");
+    const chunks = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".js") && e.name !== "cli.js");
+    const counts = await Promise.all(chunks.map((e) => hinted(e.name)));
+    assert.ok(counts.filter((n) => n > 0).length >= 5, "the full path's chunks");
   },
 });

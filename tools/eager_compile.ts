@@ -1,19 +1,23 @@
 /**
- * Compile hints for the one-shot `send` bundle, made at build time from a training run.
+ * Compile hints for ipcat's bundle, made at build time from training runs.
  *
  * Deno caches V8's compiled code for every module, but makes the cache when the module is
  * compiled: a function V8 compiles lazily, on its first call, is compiled again at every start
- * (~1 ms of the one-shot `send`, docs/design-notes.md "Startup"). V8 compiles eagerly, so into the
- * cache, a function expression written in parentheses (its "possibly invoked function expression"
- * heuristic). This tool runs `tools/oneshot_training.ts` on the bundle with V8's function events
- * logged, takes the functions V8 compiled during that run, and rewrites exactly those so that V8
- * compiles them eagerly: an expression `f = () => …` becomes `f = (() => …)`, an object method
- * `m(x) {…}` becomes `m: (function (x) {…})`, and a declaration `function f() {…}` becomes
- * `var f = (function f() {…});` at the start of its scope, where the declaration was initialised.
- * Class methods, getters and setters are left as they are (no eager form keeps their meaning).
+ * (~2 ms of the one-shot `send`; docs/design-notes.md "Startup"). V8 compiles eagerly, so into
+ * the cache, a function expression written in parentheses (its heuristic for functions called
+ * at once). This tool runs the bundle the way shell loops run `ipcat send` (to a Unix socket and
+ * a TCP port, with and without options, against echo servers of its own) with V8's function
+ * events logged, takes the functions V8 compiled in those runs, and rewrites exactly those so
+ * that V8 compiles them eagerly: an expression `f = () => …` becomes `f = (() => …)` (an async
+ * arrow, which V8 leaves lazy even so, an async function when it uses nothing of the arrow's
+ * own), an object method `m(x) {…}` becomes `m: (function (x) {…})`, a declaration
+ * `function f() {…}` becomes `var f = (function f() {…});` at the start of its scope, where the
+ * declaration was initialised, and a class method a property defined by a static block first in
+ * its class body. Constructors, getters, setters, private methods and what uses `super` are left
+ * as they are (no eager form keeps their meaning).
  *
- * `deno run -A tools/eager_compile.ts BUNDLE` rewrites BUNDLE in place; the Makefile keeps the
- * bundle as it was when this fails.
+ * `deno run -A tools/eager_compile.ts DIR` rewrites the bundle's files in DIR (bin/ipcat.d) in
+ * place; the Makefile keeps the bundle as it was when this fails.
  * @module
  */
 import * as acorn from "acorn";
@@ -24,6 +28,9 @@ type Node = acorn.Node & Record<string, any>;
 
 /** The comment that marks a declaration to hoist between the two passes of {@linkcode compileEagerly}. */
 const MARK = "/*@eager*/";
+/** What the first line of a rewritten file says after the count. */
+export const HINTS = "functions compiled eagerly (tools/eager_compile.ts)";
+
 /** The constant a method's static block names its key by; a source that has it is refused. */
 const KEY = "__eager_key";
 
@@ -87,26 +94,26 @@ function apply(source: string, edits: Edit[]): string {
 }
 
 /**
- * The end offsets of the functions V8 compiled in the script at `url`, from the log of a run
- * with `--log-function-events` (`function,EVENT,SCRIPT,START,END,…` lines).
+ * The end offsets of the functions V8 compiled, by script URL, from the log of a run with
+ * `--log-function-events` (`script-details,ID,URL,…` and `function,EVENT,ID,START,END,…` lines).
  */
-export function compiledFunctionEnds(log: string, url: string): Set<number> {
-  const scripts = new Set<string>();
-  const ends = new Set<number>();
+export function compiledFunctions(log: string): Map<string, Set<number>> {
+  const urls = new Map<string, string>();
   const lines = log.split("\n");
   for (const line of lines) {
     const fields = line.split(",");
-    if (fields[0] === "script-details" && fields[2] === url) scripts.add(fields[1]);
+    if (fields[0] === "script-details" && fields[2]) urls.set(fields[1], fields[2]);
   }
+  const compiled = new Map<string, Set<number>>();
   for (const line of lines) {
     const [kind, event, script, , end] = line.split(",");
-    if (
-      kind === "function" && scripts.has(script) && (event === "interpreter" || event === "parse-function")
-    ) {
-      ends.add(Number(end));
-    }
+    const url = urls.get(script);
+    if (kind !== "function" || url === undefined) continue;
+    if (event !== "interpreter" && event !== "parse-function") continue;
+    if (!compiled.has(url)) compiled.set(url, new Set());
+    compiled.get(url)!.add(Number(end));
   }
-  return ends;
+  return compiled;
 }
 
 /**
@@ -124,6 +131,7 @@ export function compiledFunctionEnds(log: string, url: string): Set<number> {
 export function compileEagerly(
   source: string,
   ends: ReadonlySet<number>,
+  options: { hoistTopLevel?: boolean } = {},
 ): { code: string; functions: number } {
   if (source.includes(KEY)) throw new Error(`the source already has ${KEY} in it`);
   const want = (fn: Node) => ends.has(fn.end);
@@ -180,7 +188,7 @@ export function compileEagerly(
     }
     if (
       node.type === "FunctionDeclaration" && want(node) &&
-      (parent?.type === "Program" || parent?.type === "BlockStatement")
+      (parent?.type === "Program" ? options.hoistTopLevel !== false : parent?.type === "BlockStatement")
     ) {
       edits.push({ at: node.start, end: node.start, text: MARK, order: 0 });
     }
@@ -241,36 +249,108 @@ export function compileEagerly(
   }
 }
 
-/** Runs the training run on `bundle` and rewrites it; prints what it did on stderr. */
-async function main(bundle: string) {
-  const dir = await Deno.makeTempDir({ prefix: "ipcat-eager-" });
+/** The files (paths in `dir`) that their own static imports lead back to. */
+function inCycles(dir: string, files: readonly string[]): Set<string> {
+  const imports = new Map(files.map((file) => {
+    const body = parse(Deno.readTextFileSync(`${dir}/${file}`)).body as Node[];
+    const named = body.filter((node) => node.source)
+      .map((node) => new URL(node.source.value, `file:///${file}`).pathname.slice(1));
+    return [file, named];
+  }));
+  const reaches = (from: string, target: string, seen: Set<string>): boolean =>
+    (imports.get(from) ?? []).some((next) =>
+      next === target || (!seen.has(next) && seen.add(next) && reaches(next, target, seen))
+    );
+  return new Set(files.filter((file) => reaches(file, file, new Set())));
+}
+
+/** Echoes what each connection sends, then closes it. */
+async function echo(listener: Deno.Listener) {
+  for await (const conn of listener) {
+    conn.readable.pipeTo(conn.writable).catch(() => conn.close());
+  }
+}
+
+/** The `.js` files of `dir` and of its folders, as paths in it. */
+function scripts(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) =>
+    entry.isDirectory
+      ? scripts(`${dir}/${entry.name}`).map((name) => `${entry.name}/${name}`)
+      : entry.name.endsWith(".js")
+      ? [entry.name]
+      : []
+  );
+}
+
+/** Runs the training runs on the bundle in `dir` and rewrites it; prints what it did on stderr. */
+async function main(dir: string) {
+  const temp = await Deno.makeTempDir({ prefix: "ipcat-eager-" });
+  const unix = Deno.listen({ transport: "unix", path: `${temp}/echo.sock` });
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  echo(unix);
+  echo(tcp);
   try {
-    const log = `${dir}/v8.log`;
-    const training = new URL("./oneshot_training.ts", import.meta.url).pathname;
-    const { success, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        "--quiet",
-        "--no-config",
-        "--no-code-cache",
-        `--v8-flags=--log-function-events,--no-logfile-per-isolate,--logfile=${log}`,
-        training,
-        bundle,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!success) throw new Error(`the training run failed: ${new TextDecoder().decode(stderr).trim()}`);
-    const url = new URL(bundle, `file://${Deno.cwd()}/`).href;
-    const ends = compiledFunctionEnds(await Deno.readTextFile(log), url);
-    if (ends.size === 0) throw new Error(`the training run logged no function of ${url}`);
-    const { code, functions } = compileEagerly(await Deno.readTextFile(bundle), ends);
-    parse(code);
-    await Deno.writeTextFile(bundle, code);
-    Deno.stderr.writeSync(new TextEncoder().encode(`${bundle}: ${functions} functions compiled eagerly\n`));
+    const entry = `${dir}/cli.js`;
+    // What shell loops run: the one-shot form to each kind of socket, and the full path.
+    const runs = [
+      ["send", `${temp}/echo.sock`, "hello"],
+      ["send", `tcp:${tcp.addr.port}`, "hello", "world"],
+      ["send", "--no-verbose", `${temp}/echo.sock`, "hello"],
+      ["send", "-f", "length", `unix:${temp}/echo.sock`, "hello"],
+    ];
+    const compiled = new Map<string, Set<number>>();
+    for (const [i, args] of runs.entries()) {
+      const log = `${temp}/v8-${i}.log`;
+      const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          "--no-prompt",
+          "--unstable-net",
+          "--quiet",
+          "--no-config",
+          "--no-code-cache",
+          `--v8-flags=--log-function-events,--no-logfile-per-isolate,--logfile=${log}`,
+          entry,
+          ...args,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!success) {
+        const said = new TextDecoder().decode(stderr).trim();
+        throw new Error(`the training run "ipcat ${args.join(" ")}" failed: ${said}`);
+      }
+      for (const [url, ends] of compiledFunctions(await Deno.readTextFile(log))) {
+        compiled.set(url, new Set([...compiled.get(url) ?? [], ...ends]));
+      }
+    }
+    const base = new URL(`${dir}/`, `file://${Deno.cwd()}/`);
+    const files = scripts(dir);
+    // A declaration hoisted as a variable is unset until its module runs: in an import cycle,
+    // another module could call it before that.
+    const cyclic = inCycles(dir, files);
+    let total = 0;
+    const rewritten: string[] = [];
+    for (const file of files) {
+      const ends = compiled.get(new URL(file, base).href);
+      if (!ends?.size) continue;
+      const source = Deno.readTextFileSync(`${dir}/${file}`);
+      const { code, functions } = compileEagerly(source, ends, { hoistTopLevel: !cyclic.has(file) });
+      parse(code);
+      Deno.writeTextFileSync(`${dir}/${file}`, `// ${functions} ${HINTS}\n${code}`);
+      total += functions;
+      rewritten.push(file);
+    }
+    if (!rewritten.includes("cli.js")) throw new Error(`the training runs logged no function of ${entry}`);
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`${dir}: ${total} functions compiled eagerly in ${rewritten.length} files\n`),
+    );
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    unix.close();
+    tcp.close();
+    await Deno.remove(temp, { recursive: true });
   }
 }
 
