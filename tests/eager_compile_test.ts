@@ -35,8 +35,10 @@ export class Counter extends Base {
   #secret() { return this.#count; }
   reveal() { return this.#secret(); }
   async twice(n) { await null; return this.add(n).add(n).count; }
-  *[Symbol.iterator]() { yield this.#count; }
+  *values() { yield this.#count; }
 }
+// A computed key could turn out to be a moved method's: such a class keeps its methods.
+export class Computed { *[Symbol.iterator]() { yield 1; } size() { return 1; } }
 export function nested(x) {
   if (x > 0) {
     function inBlock() { return "block"; }
@@ -74,7 +76,7 @@ async function observe(code: string) {
     hello: counter.hello(),
     reveal: counter.reveal(),
     twice: await counter.twice(1),
-    iterated: [...counter],
+    iterated: [...counter.values(), ...new m.Computed(), new m.Computed().size()],
     nested: [m.nested(1), m.nested(0)],
     object: [
       m.object.plain(1),
@@ -98,32 +100,95 @@ async function observe(code: string) {
 
 Deno.test("eager compile: the rewritten code does what the original did", async () => {
   const { code, functions } = compileEagerly(SAMPLE, allEnds(SAMPLE));
-  assert.ok(functions >= 18, `${functions} functions rewritten`);
+  assert.ok(functions >= 8, `${functions} functions rewritten`);
   assert.deepEqual(await observe(code), await observe(SAMPLE));
 });
+
+/**
+ * Cases a hostile review found (2026-11-27), most in the methods the tool once rewrote too: each
+ * module exports `result()`.
+ */
+const TRICKY: Record<string, string> = {
+  "a declaration that replaces itself": `
+    function config() { const v = { port: 1 }; config = () => v; return v; }
+    export const result = () => [config().port, config().port, config.name];`,
+  "a declaration wrapped after the fact": `
+    let calls = 0;
+    function fib(n) { calls++; return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+    const memo = (f) => { const m = new Map(); return (n) => m.has(n) ? m.get(n) : (m.set(n, f(n)), m.get(n)); };
+    fib = memo(fib);
+    export const result = () => [fib(25), calls];`,
+  "an object method named __proto__": `
+    const o = { __proto__() { return 1; }, "__proto__"() { return 2; } };
+    export const result = () => [typeof o.__proto__, Object.getPrototypeOf(o) === Object.prototype];`,
+  "a method and an accessor of one name": `
+    class A { x() { return "method"; } get x() { return "getter"; } }
+    class B { get y() { return "getter"; } y() { return "method"; } }
+    export const result = () => [typeof new A().x, typeof new B().y];`,
+  "two methods of one name": `
+    class A { m() { return "first"; } m() { return "second"; } static s() { return 1; } s() { return 2; } }
+    export const result = () => [new A().m(), A.s(), new A().s()];`,
+  "two declarations of one name": `
+    function outer() { function f() { return "first"; } function f() { return "second"; } return f(); }
+    export const result = () => outer();`,
+  "computed method keys": `
+    let i = 0;
+    const factory = { tag: "hello", make() { return class { [this.tag]() { return 1; } }; } };
+    class K { 1() { return "one"; } [i++]() { return "a"; } [i++]() { return "b"; } "s p"() { return 2; } }
+    class L { 1() { return "one"; } "s p"() { return 2; } }
+    export const result = () => [Object.getOwnPropertyNames(factory.make().prototype), new K()[0](), new K()[1](),
+      new K()[1].name, new K()["s p"](), new L()[1](), new L()["s p"](), Object.getOwnPropertyNames(L.prototype)];`,
+  "a binding named Object": `
+    const Object = { kind: "schema" };
+    class A { m() { return 1; } }
+    export const result = () => [new A().m(), Object.kind];`,
+  "functions that end where another ends": `
+    export const handler = (x) => async () => x + 1;
+    export const make = async () => () => 1;
+    export const result = async () => [await handler(1)(), (await make())()];`,
+  "a hashbang": `#!/usr/bin/env -S deno run
+    function f() { return 1; }
+    export const result = () => f();`,
+  "a BigInt method key": `
+    class A { 1n() { return "big"; } }
+    const o = { 2n() { return "big too"; } };
+    export const result = () => [new A()[1](), o[2]()];`,
+  "arguments and new.target in async arrows": `
+    function outer() { return (async () => arguments.length)(); }
+    function Maker() { this.got = (async () => new.target === Maker)(); }
+    export const result = async () => [await outer(1, 2), await new Maker().got];`,
+};
+
+for (const [name, source] of Object.entries(TRICKY)) {
+  Deno.test(`eager compile keeps what the code does: ${name}`, async () => {
+    const { code } = compileEagerly(source.replace(/^\n/, ""), allEnds(source.replace(/^\n/, "")));
+    const run = async (text: string) => {
+      try {
+        return await (await importCode(text)).result();
+      } catch (error) {
+        return `threw ${error}`;
+      }
+    };
+    assert.deepEqual(await run(code), await run(source.replace(/^\n/, "")), code);
+  });
+}
 
 Deno.test("eager compile: each kind of function gets the form V8 compiles eagerly", () => {
   const { code } = compileEagerly(SAMPLE, allEnds(SAMPLE));
   // Declarations: a parenthesised function at the start of their scope.
-  assert.match(code, /^var later=\(function later\(x\)/);
-  assert.match(code, /\{let inBlock=\(function inBlock\(\)/);
-  assert.match(code, /\{var inner=\(function inner\(\)/);
-  // Methods: properties defined by a static block; super, private and accessors stay methods.
-  const method = (target: string, key: string, head: string) =>
-    `static{const __eager_key=${key};Object.defineProperty(${target},__eager_key,` +
-    `{value:({[__eager_key]:(${head}`;
-  assert.ok(code.includes(method("this.prototype", '"add"', "function(n = 1)")), code);
-  assert.ok(code.includes(method("this", '"create"', "function()")), code);
-  assert.ok(code.includes(method("this.prototype", "Symbol.iterator", "function*()")), code);
-  assert.match(code, /hello\(\) \{ return "counter:" \+ super\.hello\(\); \}/);
-  assert.match(code, /#secret\(\) \{/);
+  assert.match(code, /^var later=\(function\(x\)/);
+  assert.match(code, /\{let inBlock=\(function\(\)/);
+  assert.match(code, /\{var inner=\(function\(\)/);
+  // Methods, accessors and constructors stay as they are.
+  assert.match(code, /static create\(\) \{ return new Counter\(\); \}/);
+  assert.match(code, /add\(n = 1\) \{ this\.#count/);
+  assert.match(code, /\*values\(\) \{/);
   assert.match(code, /get count\(\) \{/);
-  // Object methods and expressions: parenthesised; an async arrow becomes an async function
-  // unless it uses its `this`.
-  assert.match(code, /plain:\(function\(x\)/);
-  assert.match(code, /later:\(async function\(x\)/);
-  assert.match(code, /\["com" \+ "puted"\]:\(function\(x\)/);
-  assert.match(code, /get got\(\) \{/);
+  assert.match(code, /plain\(x\) \{ return x \+ 1; \}/);
+  assert.match(code, /async later\(x\) \{/);
+  assert.match(code, /\["com" \+ "puted"\]\(x\) \{/);
+  // Expressions: parenthesised; an async arrow becomes an async function unless it uses its
+  // `this`.
   assert.match(code, /expr: \(\(x\) => x \* 3\)/);
   assert.match(code, /asyncExpr: \(async function\(x\)\{return x \* 5\}\)/);
   assert.match(code, /asyncBlock: \(async function\(x, y = 1\)\{ return x \* y; \}\)/);
@@ -139,7 +204,7 @@ Deno.test("eager compile: only the functions named are rewritten", () => {
   assert.equal(functions, 1);
   assert.equal(
     code,
-    "var a=(function a() { return 1; });\nfunction b() { return 2; }\nexport function c() {}\nexport { a, b };\n",
+    "var a=(function() { return 1; });\nfunction b() { return 2; }\nexport function c() {}\nexport { a, b };\n",
   );
 });
 
@@ -163,7 +228,7 @@ Deno.test("eager compile: a top-level declaration stays one when asked (a module
   const source = "export const x = f();\nfunction f() { return 1; }\nexport { f };\n";
   const ends = new Set([source.indexOf("}") + 1]);
   assert.equal(compileEagerly(source, ends, { hoistTopLevel: false }).code, source);
-  assert.match(compileEagerly(source, ends).code, /^var f=\(function f\(\)/);
+  assert.match(compileEagerly(source, ends).code, /^var f=\(function\(\)/);
 });
 
 Deno.test({

@@ -8,13 +8,19 @@
  * at once). This tool runs the bundle the way shell loops run `ipcat send` (to a Unix socket and
  * a TCP port, with and without options, against echo servers of its own) with V8's function
  * events logged, takes the functions V8 compiled in those runs, and rewrites exactly those so
- * that V8 compiles them eagerly: an expression `f = () => …` becomes `f = (() => …)` (an async
- * arrow, which V8 leaves lazy even so, an async function when it uses nothing of the arrow's
- * own), an object method `m(x) {…}` becomes `m: (function (x) {…})`, a declaration
- * `function f() {…}` becomes `var f = (function f() {…});` at the start of its scope, where the
- * declaration was initialised, and a class method a property defined by a static block first in
- * its class body. Constructors, getters, setters, private methods and what uses `super` are left
- * as they are (no eager form keeps their meaning).
+ * that V8 compiles them eagerly, in forms that keep what the code does:
+ *
+ * - a function or arrow expression is parenthesised: `f = () => …` becomes `f = (() => …)`;
+ * - an async arrow (which V8 leaves lazy even so) becomes an async function, when it uses
+ *   nothing that is the arrow's own (`this`, `arguments`, `super`, `new.target`);
+ * - a declaration `function f() {…}` becomes `var f = (function () {…});` at the start of its
+ *   scope, where the declaration was initialised (unnamed, so that `f` inside is still the
+ *   scope's), unless another declaration in that scope has its name, or (top level) the module is
+ *   in an import cycle, where another module could call it before it runs.
+ *
+ * Methods, getters, setters and constructors stay as they are: the forms that would make them
+ * eager (a function-valued property; for a class, a static block defining it) change what they
+ * are (constructible, defined later, in another order), and measured no faster.
  *
  * `deno run -A tools/eager_compile.ts DIR` rewrites the bundle's files in DIR (bin/ipcat.d) in
  * place; the Makefile keeps the bundle as it was when this fails.
@@ -31,8 +37,11 @@ const MARK = "/*@eager*/";
 /** What the first line of a rewritten file says after the count. */
 export const HINTS = "functions compiled eagerly (tools/eager_compile.ts)";
 
-/** The constant a method's static block names its key by; a source that has it is refused. */
-const KEY = "__eager_key";
+/** Options for {@linkcode compileEagerly}. */
+export interface EagerOptions {
+  /** Move top-level declarations (not in a module that an import cycle runs back to). @default {true} */
+  hoistTopLevel?: boolean;
+}
 
 const parse = (source: string): Node =>
   acorn.parse(source, { ecmaVersion: "latest", sourceType: "module", preserveParens: true }) as Node;
@@ -63,15 +72,6 @@ function usesLexical(arrow: Node): boolean {
     ((node === arrow || node.type === "ArrowFunctionExpression" || !isFunction(node)) &&
       children(node).some(visit));
   return visit(arrow);
-}
-
-/** Whether `fn` (a method's function) uses `super`, which only a method may. */
-function usesSuper(fn: Node): boolean {
-  const visit = (node: Node): boolean =>
-    node.type === "Super" ||
-    ((node === fn || node.type === "ArrowFunctionExpression" || !isFunction(node)) &&
-      children(node).some(visit));
-  return visit(fn);
 }
 
 interface Edit {
@@ -125,93 +125,71 @@ export function compiledFunctions(log: string): Map<string, Set<number>> {
  * import { compileEagerly } from "./eager_compile.ts";
  *
  * const { code } = compileEagerly("function f(x) { return x; }\nf(1);", new Set([27]));
- * console.log(code); // "var f=(function f(x) { return x; });\nf(1);"
+ * console.log(code); // "var f=(function(x) { return x; });\nf(1);"
  * ```
  */
 export function compileEagerly(
   source: string,
   ends: ReadonlySet<number>,
-  options: { hoistTopLevel?: boolean } = {},
+  options: EagerOptions = {},
 ): { code: string; functions: number } {
-  if (source.includes(KEY)) throw new Error(`the source already has ${KEY} in it`);
   const want = (fn: Node) => ends.has(fn.end);
   let functions = 0;
-  // Pass 1: expressions are parenthesised, object methods become parenthesised function values,
-  // declarations are marked for pass 2 (whose offsets pass 1 moves).
+  const program = parse(source);
+  // Pass 1: expressions are parenthesised, declarations are marked for pass 2 (whose offsets
+  // pass 1 moves).
   const edits: Edit[] = [];
-  const walk = (node: Node, parent: Node | undefined) => {
+  // Where two rewritten functions start or end at the same offset, the outer one opens first and
+  // closes last.
+  const open = (depth: number) => 1 + depth;
+  const close = (depth: number) => -1 - depth;
+  const walk = (node: Node, parent: Node | undefined, depth: number) => {
     if (
       node.type === "ArrowFunctionExpression" && node.async && want(node) && !usesLexical(node) &&
       !node.params.some(containsFunction)
     ) {
       // V8 compiles a parenthesised async arrow lazily all the same, an async function eagerly.
       const params = node.params.map((param: Node) => source.slice(param.start, param.end)).join(", ");
-      const open = node.expression ? "{return " : "";
       edits.push({
         at: node.start,
         end: node.body.start,
-        text: `(async function(${params})${open}`,
-        order: 1,
+        text: `(async function(${params})${node.expression ? "{return " : ""}`,
+        order: open(depth),
       });
-      edits.push({ at: node.end, end: node.end, text: node.expression ? "})" : ")", order: -1 });
+      edits.push({ at: node.end, end: node.end, text: node.expression ? "})" : ")", order: close(depth) });
       functions++;
     } else if (
       (node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") && want(node) &&
       parent?.type !== "ParenthesizedExpression" && parent?.type !== "MethodDefinition" &&
       !(parent?.type === "Property" && (parent.method || parent.kind !== "init"))
     ) {
-      edits.push({ at: node.start, end: node.start, text: "(", order: 1 });
-      edits.push({ at: node.end, end: node.end, text: ")", order: -1 });
+      edits.push({ at: node.start, end: node.start, text: "(", order: open(depth) });
+      edits.push({ at: node.end, end: node.end, text: ")", order: close(depth) });
       functions++;
-    }
-    if (
-      node.type === "Property" && node.method && node.kind === "init" && want(node.value) &&
-      !usesSuper(node.value) && !containsFunction(node.key)
-    ) {
-      const fn = node.value;
-      const key = source.slice(node.key.start, node.key.end);
-      const head = `${fn.async ? "async " : ""}function${fn.generator ? "*" : ""}`;
-      edits.push({
-        at: node.start,
-        end: fn.start,
-        text: `${node.computed ? `[${key}]` : key}:(${head}`,
-        order: 1,
-      });
-      edits.push({ at: fn.end, end: fn.end, text: ")", order: -1 });
-      functions++;
-    }
-    if (
-      node.type === "MethodDefinition" && node.kind === "method" && want(node.value) &&
-      node.key.type !== "PrivateIdentifier" && !containsFunction(node.key) && !usesSuper(node.value)
-    ) {
-      edits.push({ at: node.start, end: node.start, text: MARK, order: 0 });
     }
     if (
       node.type === "FunctionDeclaration" && want(node) &&
-      (parent?.type === "Program" ? options.hoistTopLevel !== false : parent?.type === "BlockStatement")
+      (parent?.type === "Program" ? options.hoistTopLevel !== false : parent?.type === "BlockStatement") &&
+      // Two declarations of a name in one scope: the last one is the one; moving one could change that.
+      parent!.body.filter((other: Node) =>
+          other.type === "FunctionDeclaration" && other.id.name === node.id.name
+        ).length === 1
     ) {
       edits.push({ at: node.start, end: node.start, text: MARK, order: 0 });
     }
-    for (const child of children(node)) walk(child, node);
+    for (const child of children(node)) walk(child, node, depth + 1);
   };
-  walk(parse(source), undefined);
+  walk(program, undefined, 0);
   let code = apply(source, edits);
   // Pass 2: each marked declaration in a body or block moves to the start of it as a variable set
   // to the parenthesised function (initialised before any statement runs, as the declaration
-  // was); each marked method becomes a property defined by a static block first in its class
-  // body (run before any other static code of the class; a function written there reaches the
-  // class's private names as the method did). Deepest first, so that a move never splits another.
+  // was). Deepest first, so that a move never splits another.
   while (true) {
     const found: { node: Node; scope: Node; depth: number; functionBody: boolean }[] = [];
     const visit = (node: Node, depth: number, functionBody: boolean) => {
       for (const child of children(node)) {
         const marked = code.slice(child.start - MARK.length, child.start) === MARK;
-        if (
-          marked &&
-          (child.type === "FunctionDeclaration" &&
-              (node.type === "Program" || node.type === "BlockStatement") ||
-            child.type === "MethodDefinition")
-        ) {
+        if (marked && child.type === "FunctionDeclaration") {
           found.push({ node: child, scope: node, depth, functionBody });
         }
         visit(child, depth + 1, isFunction(node) && child.type === "BlockStatement");
@@ -222,25 +200,15 @@ export function compileEagerly(
     const deepest = Math.max(...found.map((f) => f.depth));
     const moves: Edit[] = [];
     for (const { node, scope, functionBody } of found.filter((f) => f.depth === deepest)) {
-      const at = scope.type === "Program" ? 0 : scope.start + 1;
-      let text;
-      if (node.type === "FunctionDeclaration") {
-        const keyword = scope.type === "Program" || functionBody ? "var" : "let";
-        text = `${keyword} ${node.id.name}=(${code.slice(node.start, node.end)});`;
-      } else {
-        const fn = node.value;
-        const key = node.computed
-          ? code.slice(node.key.start, node.key.end)
-          : JSON.stringify(node.key.name ?? node.key.value);
-        const head = `${fn.async ? "async " : ""}function${fn.generator ? "*" : ""}`;
-        // Defined through an object literal's computed key, so that the function is named as
-        // the method was (and the key evaluated once).
-        text =
-          `static{const ${KEY}=${key};Object.defineProperty(${node.static ? "this" : "this.prototype"},` +
-          `${KEY},{value:({[${KEY}]:(${head}${
-            code.slice(fn.start, fn.end)
-          })})[${KEY}],writable:true,configurable:true})}`;
-      }
+      // After a hashbang line, which must come first.
+      const at = scope.type === "Program"
+        ? (code.startsWith("#!") ? code.indexOf("\n") + 1 : 0)
+        : scope.start + 1;
+      // Unnamed, so that inside it the name is still the scope's (which it may set), and named
+      // after the variable all the same.
+      const keyword = scope.type === "Program" || functionBody ? "var" : "let";
+      const head = `${node.async ? "async " : ""}function${node.generator ? "*" : ""}`;
+      const text = `${keyword} ${node.id.name}=(${head}${code.slice(node.id.end, node.end)});`;
       moves.push({ at, end: at, text, order: -1 });
       moves.push({ at: node.start - MARK.length, end: node.end, text: "", order: 0 });
       functions++;
@@ -326,26 +294,38 @@ async function main(dir: string) {
         compiled.set(url, new Set([...compiled.get(url) ?? [], ...ends]));
       }
     }
-    const base = new URL(`${dir}/`, `file://${Deno.cwd()}/`);
+    // The log names scripts by URL: compared as real paths, whatever characters they hold.
+    const realPath = (path: string) => {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return path;
+      }
+    };
+    const byPath = new Map(
+      [...compiled].filter(([url]) => url.startsWith("file:"))
+        .map(([url, ends]) => [realPath(decodeURIComponent(new URL(url).pathname)), ends]),
+    );
     const files = scripts(dir);
     // A declaration hoisted as a variable is unset until its module runs: in an import cycle,
     // another module could call it before that.
     const cyclic = inCycles(dir, files);
     let total = 0;
-    const rewritten: string[] = [];
+    const rewritten = new Map<string, string>();
     for (const file of files) {
-      const ends = compiled.get(new URL(file, base).href);
+      const ends = byPath.get(Deno.realPathSync(`${dir}/${file}`));
       if (!ends?.size) continue;
       const source = Deno.readTextFileSync(`${dir}/${file}`);
       const { code, functions } = compileEagerly(source, ends, { hoistTopLevel: !cyclic.has(file) });
       parse(code);
-      Deno.writeTextFileSync(`${dir}/${file}`, `// ${functions} ${HINTS}\n${code}`);
+      rewritten.set(file, `// ${functions} ${HINTS}\n${code}`);
       total += functions;
-      rewritten.push(file);
     }
-    if (!rewritten.includes("cli.js")) throw new Error(`the training runs logged no function of ${entry}`);
+    if (!rewritten.has("cli.js")) throw new Error(`the training runs logged no function of ${entry}`);
+    // Written once every file is rewritten: a failure leaves the bundle as it was.
+    for (const [file, code] of rewritten) Deno.writeTextFileSync(`${dir}/${file}`, code);
     Deno.stderr.writeSync(
-      new TextEncoder().encode(`${dir}: ${total} functions compiled eagerly in ${rewritten.length} files\n`),
+      new TextEncoder().encode(`${dir}: ${total} functions compiled eagerly in ${rewritten.size} files\n`),
     );
   } finally {
     unix.close();
