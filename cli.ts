@@ -71,17 +71,12 @@ if (!wantsHelp && named.startsWith("-")) {
 }
 
 // `send ADDR MSG...` with no option anywhere (anything starting with "-" might be one): the
-// one-shot form shell loops run, without Stricli (commands/_plain_send.ts).
+// one-shot form shell loops run, without Stricli (commands/_oneshot_main.ts, which the launcher
+// also runs directly for this form). It exits, unless the flags need Stricli after all.
 if (named === "send" && Deno.args.length > 1 && !Deno.args.some((arg) => arg.startsWith("-"))) {
-  // `make` points this import at a one-file bundle of its own (one read, not nine): what
-  // it throws is its own classes, so it reports its errors itself.
-  const { runWithoutOptions } = await import("./commands/_plain_send.ts");
-  mark("loaded");
-  const code = await runWithoutOptions(Deno.args.slice(1));
-  if (code !== undefined) {
-    mark("ran");
-    Deno.exit(code);
-  }
+  // `make` points this import at a bundle of its own (one read, not nine): what it throws is
+  // its own classes, so it reports its errors itself.
+  await import("./commands/_oneshot_main.ts");
 }
 
 /** Import once, on first call. */

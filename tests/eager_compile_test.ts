@@ -240,7 +240,7 @@ Deno.test({
       const first = (await Deno.readTextFile(new URL(file, dir))).split("\n", 1)[0];
       return first.endsWith(HINTS) ? Number(first.slice(3, first.indexOf(" ", 3))) : 0;
     };
-    assert.ok(await hinted("oneshot/_plain_send.js") >= 30, "the one-shot bundle");
+    assert.ok(await hinted("oneshot/_oneshot_main.js") >= 30, "the one-shot bundle");
     assert.ok(await hinted("cli.js") >= 5, "the entry");
     const chunks = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".js") && e.name !== "cli.js");
     const counts = await Promise.all(chunks.map((e) => hinted(e.name)));

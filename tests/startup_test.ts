@@ -145,8 +145,9 @@ Deno.test({
     const send = await bundleFilesRead(["send", server.address, "hello"]);
     const others = /^(serve|pipe|inspect|replay|help|argument_errors|completions|man|_cli_modules)-/;
     assert.deepEqual(send.filter((name) => others.test(name)), [], send.join(" "));
-    // The one-shot form reads the entry and its own bundle, not the chunks the other commands
-    // share, nor what its bundle imports only when needed (MessagePack, Node's TLS).
-    assert.deepEqual(send, ["cli", "oneshot/_plain_send"]);
+    // The one-shot form reads its own bundle alone (the launcher runs it directly): not the
+    // entry, not the chunks the other commands share, nor what its bundle imports only when
+    // needed (MessagePack, Node's TLS).
+    assert.deepEqual(send, ["oneshot/_oneshot_main"]);
   },
 });

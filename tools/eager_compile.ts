@@ -232,6 +232,15 @@ function inCycles(dir: string, files: readonly string[]): Set<string> {
   return new Set(files.filter((file) => reaches(file, file, new Set())));
 }
 
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Echoes what each connection sends, then closes it. */
 async function echo(listener: Deno.Listener) {
   for await (const conn of listener) {
@@ -259,15 +268,17 @@ async function main(dir: string) {
   echo(tcp);
   try {
     const entry = `${dir}/cli.js`;
+    // The one-shot form runs from its own bundle, which the launcher runs directly.
+    const oneshot = [`${dir}/oneshot/_oneshot_main.js`].find((path) => exists(path)) ?? entry;
     // What shell loops run: the one-shot form to each kind of socket, and the full path.
     const runs = [
-      ["send", `${temp}/echo.sock`, "hello"],
-      ["send", `tcp:${tcp.addr.port}`, "hello", "world"],
-      ["send", "--no-verbose", `${temp}/echo.sock`, "hello"],
-      ["send", "-f", "length", `unix:${temp}/echo.sock`, "hello"],
+      [oneshot, "send", `${temp}/echo.sock`, "hello"],
+      [oneshot, "send", `tcp:${tcp.addr.port}`, "hello", "world"],
+      [entry, "send", "--no-verbose", `${temp}/echo.sock`, "hello"],
+      [entry, "send", "-f", "length", `unix:${temp}/echo.sock`, "hello"],
     ];
     const compiled = new Map<string, Set<number>>();
-    for (const [i, args] of runs.entries()) {
+    for (const [i, [main, ...args]] of runs.entries()) {
       const log = `${temp}/v8-${i}.log`;
       const { success, stderr } = await new Deno.Command(Deno.execPath(), {
         args: [
@@ -279,7 +290,7 @@ async function main(dir: string) {
           "--no-config",
           "--no-code-cache",
           `--v8-flags=--log-function-events,--no-logfile-per-isolate,--logfile=${log}`,
-          entry,
+          main,
           ...args,
         ],
         stdin: "null",
@@ -317,11 +328,15 @@ async function main(dir: string) {
       if (!ends?.size) continue;
       const source = Deno.readTextFileSync(`${dir}/${file}`);
       const { code, functions } = compileEagerly(source, ends, { hoistTopLevel: !cyclic.has(file) });
+      if (functions === 0) continue;
       parse(code);
       rewritten.set(file, `// ${functions} ${HINTS}\n${code}`);
       total += functions;
     }
     if (!rewritten.has("cli.js")) throw new Error(`the training runs logged no function of ${entry}`);
+    if (oneshot !== entry && !rewritten.has("oneshot/_oneshot_main.js")) {
+      throw new Error(`the training runs logged no function of ${oneshot}`);
+    }
     // Written once every file is rewritten: a failure leaves the bundle as it was.
     for (const [file, code] of rewritten) Deno.writeTextFileSync(`${dir}/${file}`, code);
     Deno.stderr.writeSync(
