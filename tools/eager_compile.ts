@@ -232,15 +232,6 @@ function inCycles(dir: string, files: readonly string[]): Set<string> {
   return new Set(files.filter((file) => reaches(file, file, new Set())));
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Echoes what each connection sends, then closes it. */
 async function echo(listener: Deno.Listener) {
   for await (const conn of listener) {
@@ -269,7 +260,9 @@ async function main(dir: string) {
   try {
     const entry = `${dir}/cli.js`;
     // The one-shot form runs from its own bundle, which the launcher runs directly.
-    const oneshot = [`${dir}/oneshot/_oneshot_main.js`].find((path) => exists(path)) ?? entry;
+    const oneshot = scripts(dir).includes("oneshot/_oneshot_main.js")
+      ? `${dir}/oneshot/_oneshot_main.js`
+      : entry;
     // What shell loops run: the one-shot form to each kind of socket, and the full path.
     const runs = [
       [oneshot, "send", `${temp}/echo.sock`, "hello"],
