@@ -153,6 +153,34 @@ const TRICKY: Record<string, string> = {
     class A { 1n() { return "big"; } }
     const o = { 2n() { return "big too"; } };
     export const result = () => [new A()[1](), o[2]()];`,
+  "code without semicolons": `
+    let r = 0
+    const f = () => {}
+    (() => { r += 1 })()
+    const g = async () => {}
+    ;[1, 2].forEach((n) => { r += n })
+    const h = () => {}
+    \`template\`
+    function moved() { return 10 }
+    (() => { r += moved() })()
+    class C { x = () => 1
+      ["y"] = 2 }
+    for (let i = () => 0; r < 0;) r = i()
+    export default () => {}
+    const x = f
+    async () => {}
+    if (r) () => {}
+    export const result = async () => [r, typeof f, typeof g, typeof h, new C().y, await g(), x === f];`,
+  "a direct eval in an async arrow": `
+    const o = { m(a, b) { return (async () => [eval("this") === o, eval("arguments.length")])(); } };
+    export const result = async () => await o.m(1, 2);`,
+  "a hashbang ending in CR":
+    "#!/usr/bin/env -S deno run\rfunction f() { return 1; }\rexport const result = () => [f(), \`a\nb\`];",
+  "a hashbang and nothing else on its line":
+    "#!/usr/bin/env -S deno run\u2028function f() { return 1; }\nexport const result = () => f();",
+  "the pass-2 marker in a comment": `
+    function o() { /*@eager*/function f() { return 1; } function f() { return 2; } return f(); }
+    export const result = () => o();`,
   "arguments and new.target in async arrows": `
     function outer() { return (async () => arguments.length)(); }
     function Maker() { this.got = (async () => new.target === Maker)(); }
@@ -204,7 +232,7 @@ Deno.test("eager compile: only the functions named are rewritten", () => {
   assert.equal(functions, 1);
   assert.equal(
     code,
-    "var a=(function() { return 1; });\nfunction b() { return 2; }\nexport function c() {}\nexport { a, b };\n",
+    "var a=(function() { return 1; });;\nfunction b() { return 2; }\nexport function c() {}\nexport { a, b };\n",
   );
 });
 

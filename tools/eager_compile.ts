@@ -18,9 +18,14 @@
  *   scope's), unless another declaration in that scope has its name, or (top level) the module is
  *   in an import cycle, where another module could call it before it runs.
  *
+ * Where a parenthesis could join a line to the one before it (code without semicolons), the
+ * semicolon that automatic insertion supplied is written out.
+ *
  * Methods, getters, setters and constructors stay as they are: the forms that would make them
  * eager (a function-valued property; for a class, a static block defining it) change what they
- * are (constructible, defined later, in another order), and measured no faster.
+ * are (constructible, defined later, in another order), and measured no faster. What still
+ * differs is only the source text a function shows: `String(f)` of a moved declaration reads
+ * `function(…)`, of a rewritten async arrow `async function(…)`.
  *
  * `deno run -A tools/eager_compile.ts DIR` rewrites the bundle's files in DIR (bin/ipcat.d) in
  * place; the Makefile keeps the bundle as it was when this fails.
@@ -34,6 +39,9 @@ type Node = acorn.Node & Record<string, any>;
 
 /** The comment that marks a declaration to hoist between the two passes of {@linkcode compileEagerly}. */
 const MARK = "/*@eager*/";
+
+/** Nodes after which automatic semicolon insertion may have ended a statement. */
+const STATEMENT = /Statement$|^VariableDeclaration$|^ExportDefaultDeclaration$|^PropertyDefinition$/;
 /** What the first line of a rewritten file says after the count. */
 export const HINTS = "functions compiled eagerly (tools/eager_compile.ts)";
 
@@ -69,6 +77,8 @@ function usesLexical(arrow: Node): boolean {
   const visit = (node: Node): boolean =>
     node.type === "ThisExpression" || node.type === "Super" || node.type === "MetaProperty" ||
     (node.type === "Identifier" && node.name === "arguments") ||
+    // A direct eval can name any of them.
+    (node.type === "CallExpression" && node.callee.type === "Identifier" && node.callee.name === "eval") ||
     ((node === arrow || node.type === "ArrowFunctionExpression" || !isFunction(node)) &&
       children(node).some(visit));
   return visit(arrow);
@@ -93,6 +103,14 @@ function apply(source: string, edits: Edit[]): string {
   return out + source.slice(pos);
 }
 
+/** A field of V8's log as it was before V8 escaped it (`\x2C`, `\u00E9`, `\\`). */
+function unescapeLog(field: string): string {
+  return field.replace(
+    /\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|(\\))/g,
+    (_, x, u, backslash) => backslash ?? String.fromCharCode(parseInt(x ?? u, 16)),
+  );
+}
+
 /**
  * The end offsets of the functions V8 compiled, by script URL, from the log of a run with
  * `--log-function-events` (`script-details,ID,URL,…` and `function,EVENT,ID,START,END,…` lines).
@@ -102,7 +120,8 @@ export function compiledFunctions(log: string): Map<string, Set<number>> {
   const lines = log.split("\n");
   for (const line of lines) {
     const fields = line.split(",");
-    if (fields[0] === "script-details" && fields[2]) urls.set(fields[1], fields[2]);
+    // V8 escapes a comma in a field as \x2C (and so on).
+    if (fields[0] === "script-details" && fields[2]) urls.set(fields[1], unescapeLog(fields[2]));
   }
   const compiled = new Map<string, Set<number>>();
   for (const line of lines) {
@@ -125,7 +144,7 @@ export function compiledFunctions(log: string): Map<string, Set<number>> {
  * import { compileEagerly } from "./eager_compile.ts";
  *
  * const { code } = compileEagerly("function f(x) { return x; }\nf(1);", new Set([27]));
- * console.log(code); // "var f=(function(x) { return x; });\nf(1);"
+ * console.log(code); // "var f=(function(x) { return x; });;\nf(1);"
  * ```
  */
 export function compileEagerly(
@@ -136,6 +155,9 @@ export function compileEagerly(
   const want = (fn: Node) => ends.has(fn.end);
   let functions = 0;
   const program = parse(source);
+  // The marker for pass 2, unlike anything in the source.
+  let mark = MARK;
+  for (let i = 0; source.includes(mark); i++) mark = MARK.replace("*/", `${i}*/`);
   // Pass 1: expressions are parenthesised, declarations are marked for pass 2 (whose offsets
   // pass 1 moves).
   const edits: Edit[] = [];
@@ -143,7 +165,27 @@ export function compileEagerly(
   // closes last.
   const open = (depth: number) => 1 + depth;
   const close = (depth: number) => -1 - depth;
-  const walk = (node: Node, parent: Node | undefined, depth: number) => {
+  // A statement (or class field) that ends where a parenthesised arrow ends ended there by
+  // automatic semicolon insertion, which a parenthesised expression does not get: a next line
+  // starting with "(" or "[" would call or index it. It gets its semicolon written out.
+  const ended = (node: Node, statement: { node: Node; parent?: Node } | undefined) => {
+    if (statement === undefined || statement.node.end !== node.end || source[node.end - 1] === ";") return;
+    if (statement.node.type === "VariableDeclaration" && /^For/.test(statement.parent?.type ?? "")) return;
+    edits.push({ at: node.end, end: node.end, text: ";", order: 0 });
+  };
+  // An expression statement that now starts with "(" would continue a previous line ended by
+  // automatic semicolon insertion; in a list of statements, an empty one first keeps it apart.
+  const begun = (node: Node, statement: { node: Node; parent?: Node } | undefined) =>
+    statement?.node.type === "ExpressionStatement" && statement.node.start === node.start &&
+      /^(Program|BlockStatement|SwitchCase|StaticBlock)$/.test(statement.parent?.type ?? "")
+      ? ";"
+      : "";
+  const walk = (
+    node: Node,
+    parent: Node | undefined,
+    depth: number,
+    statement: { node: Node; parent?: Node } | undefined,
+  ) => {
     if (
       node.type === "ArrowFunctionExpression" && node.async && want(node) && !usesLexical(node) &&
       !node.params.some(containsFunction)
@@ -153,18 +195,20 @@ export function compileEagerly(
       edits.push({
         at: node.start,
         end: node.body.start,
-        text: `(async function(${params})${node.expression ? "{return " : ""}`,
+        text: `${begun(node, statement)}(async function(${params})${node.expression ? "{return " : ""}`,
         order: open(depth),
       });
       edits.push({ at: node.end, end: node.end, text: node.expression ? "})" : ")", order: close(depth) });
+      ended(node, statement);
       functions++;
     } else if (
       (node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") && want(node) &&
       parent?.type !== "ParenthesizedExpression" && parent?.type !== "MethodDefinition" &&
       !(parent?.type === "Property" && (parent.method || parent.kind !== "init"))
     ) {
-      edits.push({ at: node.start, end: node.start, text: "(", order: open(depth) });
+      edits.push({ at: node.start, end: node.start, text: `${begun(node, statement)}(`, order: open(depth) });
       edits.push({ at: node.end, end: node.end, text: ")", order: close(depth) });
+      if (node.type === "ArrowFunctionExpression") ended(node, statement);
       functions++;
     }
     if (
@@ -175,11 +219,12 @@ export function compileEagerly(
           other.type === "FunctionDeclaration" && other.id.name === node.id.name
         ).length === 1
     ) {
-      edits.push({ at: node.start, end: node.start, text: MARK, order: 0 });
+      edits.push({ at: node.start, end: node.start, text: mark, order: 0 });
     }
-    for (const child of children(node)) walk(child, node, depth + 1);
+    const inner = STATEMENT.test(node.type) ? { node, parent } : statement;
+    for (const child of children(node)) walk(child, node, depth + 1, inner);
   };
-  walk(program, undefined, 0);
+  walk(program, undefined, 0, undefined);
   let code = apply(source, edits);
   // Pass 2: each marked declaration in a body or block moves to the start of it as a variable set
   // to the parenthesised function (initialised before any statement runs, as the declaration
@@ -188,7 +233,7 @@ export function compileEagerly(
     const found: { node: Node; scope: Node; depth: number; functionBody: boolean }[] = [];
     const visit = (node: Node, depth: number, functionBody: boolean) => {
       for (const child of children(node)) {
-        const marked = code.slice(child.start - MARK.length, child.start) === MARK;
+        const marked = code.slice(child.start - mark.length, child.start) === mark;
         if (marked && child.type === "FunctionDeclaration") {
           found.push({ node: child, scope: node, depth, functionBody });
         }
@@ -200,21 +245,28 @@ export function compileEagerly(
     const deepest = Math.max(...found.map((f) => f.depth));
     const moves: Edit[] = [];
     for (const { node, scope, functionBody } of found.filter((f) => f.depth === deepest)) {
-      // After a hashbang line, which must come first.
-      const at = scope.type === "Program"
-        ? (code.startsWith("#!") ? code.indexOf("\n") + 1 : 0)
-        : scope.start + 1;
+      const at = scope.type === "Program" ? afterHashbang(code) : scope.start + 1;
       // Unnamed, so that inside it the name is still the scope's (which it may set), and named
       // after the variable all the same.
       const keyword = scope.type === "Program" || functionBody ? "var" : "let";
       const head = `${node.async ? "async " : ""}function${node.generator ? "*" : ""}`;
-      const text = `${keyword} ${node.id.name}=(${head}${code.slice(node.id.end, node.end)});`;
+      const text = `${at === code.length ? "\n" : ""}${keyword} ${node.id.name}=(${head}${
+        code.slice(node.id.end, node.end)
+      });`;
       moves.push({ at, end: at, text, order: -1 });
-      moves.push({ at: node.start - MARK.length, end: node.end, text: "", order: 0 });
+      // A statement in its place, so that what stood either side of it stays apart.
+      moves.push({ at: node.start - mark.length, end: node.end, text: ";", order: 0 });
       functions++;
     }
     code = apply(code, moves);
   }
+}
+
+/** Where code may be inserted first in a module: after its hashbang line, which must come first. */
+function afterHashbang(code: string): number {
+  if (!code.startsWith("#!")) return 0;
+  const end = code.search(/[\n\r\u2028\u2029]/);
+  return end < 0 ? code.length : end + 1;
 }
 
 /** The files (paths in `dir`) that their own static imports lead back to. */
@@ -323,7 +375,8 @@ async function main(dir: string) {
       const { code, functions } = compileEagerly(source, ends, { hoistTopLevel: !cyclic.has(file) });
       if (functions === 0) continue;
       parse(code);
-      rewritten.set(file, `// ${functions} ${HINTS}\n${code}`);
+      const at = afterHashbang(code);
+      rewritten.set(file, `${code.slice(0, at)}// ${functions} ${HINTS}\n${code.slice(at)}`);
       total += functions;
     }
     if (!rewritten.has("cli.js")) throw new Error(`the training runs logged no function of ${entry}`);
