@@ -367,3 +367,15 @@ export async function makeCerts(dir: string): Promise<TestCerts> {
     quickKey: at("quick.key"),
   };
 }
+
+/** `bytes` split at `cuts` (each taken modulo its length + 1), for decoders fed in any chunks. */
+export function chop(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.slice(prev, p));
+    prev = p;
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import fc from "fast-check";
-import { assert } from "./_helpers.ts";
+import { assert, chop } from "./_helpers.ts";
 import { countNewlines, LineCounter, LinesDecoder } from "../lib/framing/lines.ts";
 import { linesAsWire, stdinMessages } from "../lib/send/stdin_messages.ts";
 import { messageCodec } from "../lib/encoding.ts";
@@ -24,18 +24,6 @@ const stream = fc.record({
   ),
   cuts: fc.array(fc.nat(400), { maxLength: 12 }),
 });
-
-function cut(text: string, cuts: number[]): Uint8Array[] {
-  const bytes = te.encode(text);
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.length]) {
-    chunks.push(bytes.slice(at, p));
-    at = p;
-  }
-  return chunks;
-}
 
 /** What the decoder path shows: the first `limit` lines, each with `\n`, or its error. */
 function decoded(chunks: Uint8Array[], maxLine: number, limit: number) {
@@ -83,7 +71,7 @@ Deno.test("line pass-through: replies cut at --replies N and --max-frame as the 
       fc.integer({ min: 0, max: 14 }),
       fc.integer({ min: 0, max: 40 }),
       (s, maxLine, limit) => {
-        const chunks = cut(s.text, s.cuts);
+        const chunks = chop(te.encode(s.text), s.cuts);
         assert.deepEqual(counted(chunks, maxLine, limit), decoded(chunks, maxLine, limit));
         assert.deepEqual(counted(chunks, 1 << 20, limit), decoded(chunks, 1 << 20, limit));
         assert.deepEqual(counted(chunks, 1 << 20, Infinity), decoded(chunks, 1 << 20, Infinity));
@@ -113,7 +101,7 @@ Deno.test("line pass-through: stdin reaches the wire as the message path frames 
   const codec = await messageCodec("text", framing);
   await fc.assert(
     fc.asyncProperty(stream, fc.integer({ min: 0, max: 8 }), async (s, maxFrame) => {
-      const chunks = cut(s.text, s.cuts).filter((c) => c.length > 0);
+      const chunks = chop(te.encode(s.text), s.cuts).filter((c) => c.length > 0);
       // The message path: stdinMessages, then exchange's --max-frame check and encode.
       let wantWire = "";
       let wantCount = 0;

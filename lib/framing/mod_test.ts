@@ -2,22 +2,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FrameError, UsageError } from "../errors.ts";
 import { DEFAULT_MAX_FRAME, FRAMINGS, parseFraming } from "./mod.ts";
+import { chop } from "../../tests/_helpers.ts";
 
 const te = new TextEncoder();
 
 const ALL = FRAMINGS.flatMap((f) => f.syntax).filter((n) => n !== "raw");
-
-/** Split `bytes` at the given cut points. */
-function chop(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    out.push(bytes.slice(prev, p));
-    prev = p;
-  }
-  return out;
-}
 
 function decodeAll(name: string, chunks: Uint8Array[], maxFrame = DEFAULT_MAX_FRAME) {
   const decoder = parseFraming(name).decoder(maxFrame);
