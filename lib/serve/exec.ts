@@ -28,10 +28,9 @@
  * ```
  * @module
  */
-import { Child, describeStatus, forwardLines } from "../process/child.ts";
-import { ShortageBackoff } from "./_shortage.ts";
+import { describeStatus, forwardLines } from "../process/child.ts";
+import { startCoprocess } from "./_coprocess.ts";
 import { writeAll } from "../messages.ts";
-import { describe, isPeerGone } from "../errors.ts";
 import type { LogLevel } from "../log.ts";
 import type { Session } from "./server.ts";
 
@@ -45,23 +44,6 @@ export interface ExecOptions {
 
 const BUFFER_SIZE = 64 * 1024;
 
-/** One backoff per server (its log function): one log line per episode, not per connection. */
-const spawnings = new WeakMap<ExecOptions["log"], ShortageBackoff>();
-
-function spawningFor(log: ExecOptions["log"]): ShortageBackoff {
-  let spawning = spawnings.get(log);
-  if (!spawning) {
-    spawning = new ShortageBackoff({
-      log,
-      failed: "cannot start --exec command",
-      waiting: "connections wait",
-      recovered: "starting --exec commands again",
-    });
-    spawnings.set(log, spawning);
-  }
-  return spawning;
-}
-
 /** Bridge one connection to a new CMD until CMD has exited and its output is delivered. */
 export async function execSession(session: Session, options: ExecOptions): Promise<void> {
   const { argv, log } = options;
@@ -70,19 +52,10 @@ export async function execSession(session: Session, options: ExecOptions): Promi
   session.busy = true;
   // Out of descriptors or processes, the client waits for CMD rather than being hung up on.
   const env = { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer };
-  const started = await spawningFor(log).run(
-    () => new Child(argv, { env, ownGroup: true }),
-    session.stopping,
-  );
+  const started = await startCoprocess(session, "--exec", argv, { env, ownGroup: true }, log);
   if (started === undefined) return;
-  const child = started;
-  log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
+  const { child, gone, failed } = started;
   const { stdin, stdout, stderr } = child.process;
-  // A client leaving is news only with -v; a read or write that failed otherwise is an error.
-  const gone = (why: string, level: "verbose" | "error" = "verbose") => {
-    if (!child.terminated) log(level, `conn ${id}: ${why}; terminating pid ${child.pid}`);
-    child.terminate(why);
-  };
   const onStop = () => gone("server stopping");
   session.stopping.addEventListener("abort", onStop, { once: true });
   let closing = false;
@@ -99,8 +72,7 @@ export async function execSession(session: Session, options: ExecOptions): Promi
           n = await conn.read(buffer);
         } catch (error) {
           if (!closing) {
-            if (isPeerGone(error)) gone("client went away");
-            else gone(`read failed: ${describe(error)}`, "error");
+            failed("read", error);
           }
           break;
         }
@@ -121,8 +93,7 @@ export async function execSession(session: Session, options: ExecOptions): Promi
         try {
           await writeAll(conn, chunk);
         } catch (error) {
-          if (isPeerGone(error)) gone("client went away");
-          else gone(`write failed: ${describe(error)}`, "error");
+          failed("write", error);
           // Drain so CMD is never blocked on a full pipe while it is being terminated.
           for await (const _ of stdout) { /* discard */ }
           return;

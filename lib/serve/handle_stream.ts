@@ -36,11 +36,11 @@
  * ```
  * @module
  */
-import { Child, describeStatus, forwardLines } from "../process/child.ts";
-import { ShortageBackoff } from "./_shortage.ts";
+import { describeStatus, forwardLines } from "../process/child.ts";
+import { startCoprocess } from "./_coprocess.ts";
 import type { Framing } from "../framing/types.ts";
 import { readMessages, writeAll } from "../messages.ts";
-import { describe, isPeerGone } from "../errors.ts";
+import { isPeerGone } from "../errors.ts";
 import type { LogLevel } from "../log.ts";
 import type { Session } from "./server.ts";
 
@@ -60,23 +60,6 @@ export interface StreamHandlerOptions {
 
 const NL = 0x0a;
 
-/** One backoff per server (its log function): one log line per episode, not per connection. */
-const spawnings = new WeakMap<StreamHandlerOptions["log"], ShortageBackoff>();
-
-function spawningFor(log: StreamHandlerOptions["log"]): ShortageBackoff {
-  let spawning = spawnings.get(log);
-  if (!spawning) {
-    spawning = new ShortageBackoff({
-      log,
-      failed: "cannot start --handle-stream command",
-      waiting: "connections wait",
-      recovered: "starting --handle-stream commands again",
-    });
-    spawnings.set(log, spawning);
-  }
-  return spawning;
-}
-
 /** Serve one connection through its own CMD until CMD's output is delivered. */
 export async function streamHandlerSession(session: Session, options: StreamHandlerOptions): Promise<void> {
   const { argv, framing, maxFrame, log, take } = options;
@@ -84,14 +67,9 @@ export async function streamHandlerSession(session: Session, options: StreamHand
   // This mode ends its own connection on stop: CMD's stdin is closed, its last replies delivered.
   session.busy = true;
   const env = { IPCAT_CONN: String(id), IPCAT_PEER: conn.peer, IPCAT_FRAMING: framing.name };
-  const child = await spawningFor(log).run(() => new Child(argv, { env }), session.stopping);
-  if (child === undefined) return;
-  log("verbose", `conn ${id}: started ${argv[0]} (pid ${child.pid})`);
-  // A client leaving is news only with -v; a read or write that failed otherwise is an error.
-  const gone = (why: string, level: "verbose" | "error" = "verbose") => {
-    if (!child.terminated) log(level, `conn ${id}: ${why}; terminating pid ${child.pid}`);
-    child.terminate(why);
-  };
+  const started = await startCoprocess(session, "--handle-stream", argv, { env }, log);
+  if (started === undefined) return;
+  const { child, gone, failed } = started;
   const stdin = child.process.stdin.getWriter();
   let inputClosed = false;
   const closeInput = () => {
@@ -188,8 +166,7 @@ export async function streamHandlerSession(session: Session, options: StreamHand
       if (partial.length > 0) await writeAll(conn, framing.encode([partial]));
       await conn.closeWrite().catch(() => {});
     } catch (error) {
-      if (isPeerGone(error)) gone("client went away");
-      else if (!(error instanceof TypeError)) gone(`write failed: ${describe(error)}`, "error");
+      if (isPeerGone(error) || !(error instanceof TypeError)) failed("write", error);
       await reader.cancel().catch(() => {});
     }
   })();
