@@ -165,12 +165,7 @@ export class LineCounter {
           from = end;
           this.count += lines;
         }
-        if (from < chunk.length) {
-          if (this.#pending.length === 0) this.#pendingStart = this.#offset + from;
-          this.#pending.append(chunk.subarray(from), this.#maxLine);
-        }
-        this.#offset += chunk.length;
-        return;
+        return this.#hold(chunk, from);
       }
     }
     let start = 0; // first byte of chunk not yet let through
@@ -200,7 +195,11 @@ export class LineCounter {
       throw error;
     }
     if (from > start) out.push(chunk.subarray(start, from));
-    if (this.count >= limit) return;
+    if (this.count < limit) this.#hold(chunk, from);
+  }
+
+  /** Hold back `chunk` from `from` on, an unfinished line, and count `chunk` as read. */
+  #hold(chunk: Uint8Array, from: number): void {
     if (from < chunk.length) {
       if (this.#pending.length === 0) this.#pendingStart = this.#offset + from;
       const length = this.#pending.length + chunk.length - from;
