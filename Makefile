@@ -13,6 +13,9 @@ RUN_FLAGS := --allow-all --no-prompt --unstable-net
 V8_FLAGS := --max-semi-space-size=4
 LAUNCH_FLAGS := $(RUN_FLAGS) --v8-flags="$${DENO_V8_FLAGS:-$(V8_FLAGS)}"
 MODULES := $(shell find lib commands -name '*.ts' ! -name '*_test.ts')
+# sed: a bundle's literal import("./x.js") becomes import(String("./x.js")), which Deno cannot
+# read ahead (see bin/ipcat below).
+HIDE_IMPORTS := s/import("\(\.\/[^"]*\.js\)")/import(String("\1"))/g
 SOURCES := cli.ts deno.json deno.lock $(MODULES) $(wildcard tools/*.ts)
 # What `deno doc --lint` and the doc tests cover: the code and the test helpers. Listed as
 # files: given a directory, `deno test --doc` would run its unit tests a second time.
@@ -57,11 +60,11 @@ bin/ipcat: $(SOURCES) Makefile .deno/deps
 	  main="$(abspath cli.ts)"; oneshot="$$main"; \
 	  config="--frozen --config $(abspath deno.json)"; \
 	  if $(DENO) bundle --quiet --frozen --minify --code-splitting --outdir bin/ipcat.d cli.ts && \
-	    sed -i 's/import("\(\.\/[^"]*\.js\)")/import(String("\1"))/g' bin/ipcat.d/*.js && \
+	    sed -i '$(HIDE_IMPORTS)' bin/ipcat.d/*.js && \
 	    sed -i '1s/^\(import"\.\/chunk-[A-Z0-9]*\.js";\)*//' bin/ipcat.d/cli.js; then \
 	    main="$(abspath bin/ipcat.d/cli.js)"; config="--no-config"; \
 	    if $(DENO) bundle --quiet --frozen --minify --code-splitting --outdir bin/ipcat.d/oneshot commands/_oneshot_main.ts && \
-	      sed -i 's/import("\(\.\/[^"]*\.js\)")/import(String("\1"))/g' bin/ipcat.d/oneshot/*.js && \
+	      sed -i '$(HIDE_IMPORTS)' bin/ipcat.d/oneshot/*.js && \
 	      sed -i 's/import(String("\.\/_oneshot_main-[A-Za-z0-9]*\.js"))/import(String(".\/oneshot\/_oneshot_main.js"))/' bin/ipcat.d/cli.js && \
 	      grep -q 'oneshot/_oneshot_main\.js' bin/ipcat.d/cli.js; then \
 	      rm -f bin/ipcat.d/_oneshot_main-*.js; oneshot="$(abspath bin/ipcat.d/oneshot/_oneshot_main.js)"; \

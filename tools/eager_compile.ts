@@ -311,10 +311,9 @@ async function main(dir: string) {
   echo(tcp);
   try {
     const entry = `${dir}/cli.js`;
+    const files = scripts(dir);
     // The one-shot form runs from its own bundle, which the launcher runs directly.
-    const oneshot = scripts(dir).includes("oneshot/_oneshot_main.js")
-      ? `${dir}/oneshot/_oneshot_main.js`
-      : entry;
+    const oneshot = files.includes("oneshot/_oneshot_main.js") ? `${dir}/oneshot/_oneshot_main.js` : entry;
     // What shell loops run: the one-shot form to each kind of socket, and the full path.
     const runs = [
       [oneshot, "send", `${temp}/echo.sock`, "hello"],
@@ -362,7 +361,6 @@ async function main(dir: string) {
       [...compiled].filter(([url]) => url.startsWith("file:"))
         .map(([url, ends]) => [realPath(decodeURIComponent(new URL(url).pathname)), ends]),
     );
-    const files = scripts(dir);
     // A declaration hoisted as a variable is unset until its module runs: in an import cycle,
     // another module could call it before that.
     const cyclic = inCycles(dir, files);
