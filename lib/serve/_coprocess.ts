@@ -11,7 +11,7 @@ import { ShortageBackoff } from "./_shortage.ts";
 import type { Session } from "./server.ts";
 
 /** Where a mode's log lines go. */
-type Log = (level: LogLevel, line: string) => void;
+export type Log = (level: LogLevel, line: string) => void;
 
 /** A connection's CMD, and how it is ended. */
 export interface Coprocess {
