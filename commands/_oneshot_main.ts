@@ -12,6 +12,8 @@
  */
 import { runWithoutOptions } from "./_plain_send.ts";
 
+// cli.ts's marks, written again: a module both imported would be a chunk of its own that the
+// entry reads at every start (make bundles this module apart).
 const mark = Deno.env.get("IPCAT_DEBUG") === "startup"
   ? (step: string) => {
     try {
